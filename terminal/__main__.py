@@ -1,0 +1,5 @@
+"""Allow ``python -m terminal``."""
+
+from terminal.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Face analysis: MediaPipe landmarks and the per-frame quality gate."""

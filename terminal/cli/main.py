@@ -1,0 +1,60 @@
+"""Entry point of the ``terminal`` command: parse, set up logging, dispatch, turn errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from terminal import __version__
+from terminal.errors import TerminalError
+from terminal.logsetup import setup_logging
+
+log = logging.getLogger(__name__)
+
+# Each module has register(subparsers); a subcommand sets args.func(args) -> int.
+COMMANDS = [
+    "terminal.cli.config_cmd",
+    "terminal.cli.record",
+    "terminal.cli.replay",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="terminal", description="Face-verification capture terminal")
+    parser.add_argument("--version", action="version", version=f"terminal {__version__}")
+    parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
+                        help="log verbosity (debug also shows tracebacks)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = args.log_level or "warning"
+    setup_logging(level)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TerminalError as err:
+        if level == "debug":
+            log.exception("failed")
+        print(f"terminal {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The daemon: wires camera, analysis, light, session, matching and report together."""

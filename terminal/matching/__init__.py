@@ -1,0 +1,1 @@
+"""Face matching: alignment, TFLite embeddings, templates and calibrated decisions."""

@@ -1,0 +1,1 @@
+"""Reporting: the durable SQLite outbox and the MQTT client."""

@@ -1,0 +1,1 @@
+"""Verification session: guidance, liveness, capture and the result record."""

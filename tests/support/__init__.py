@@ -1,0 +1,1 @@
+"""Test support: locating shared data and models, brokers, recordings."""
