@@ -45,11 +45,18 @@ def setup_logging(level: str = "info") -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    if under_journald():
-        handler.setFormatter(JournalPrefixFormatter("%(name)s: %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    # Under systemd prefer journald's native protocol (structured fields); else priority-prefixed stderr.
+    from terminal.daemon.journal import BiometricGuard, WithFields, journal_handler_if_available
+
+    handler: logging.Handler | None = journal_handler_if_available()
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        if under_journald():
+            handler.setFormatter(WithFields(JournalPrefixFormatter("%(name)s: %(message)s")))
+        else:
+            handler.setFormatter(WithFields(logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")))
+    handler.addFilter(BiometricGuard())  # no faces, embeddings or landmarks in any log
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
