@@ -1,6 +1,8 @@
-"""Config section ``[session]``: timeouts, guidance debounce and liveness."""
+"""Config section ``[session]``: timeouts, guidance debounce, capture and liveness."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -8,7 +10,39 @@ from terminal.config.base import Section
 
 
 class SessionConfig(Section):
-    """How a verification session runs."""
+    """How a verification session runs (all times are frame time, seconds)."""
 
-    timeout_s: float = Field(30.0, gt=0, le=600)
-    liveness: bool = True
+    timeout_s: float = Field(30.0, gt=0, le=600, description="a session with no decision by then ends as timeout")
+    liveness: bool = Field(True, description="require the liveness challenge before matching")
+    # Guidance
+    guidance_hold_s: float = Field(1.2, ge=0, le=10, description="a shown message stays at least this long")
+    guidance_confirm_s: float = Field(0.25, ge=0, le=5,
+                                      description="a new message must be wanted this long before it replaces the shown one")
+    languages: tuple[Literal["id", "en"], ...] = Field(("id", "en"), min_length=1,
+                                                     description="languages of guidance text, first is primary")
+    # Capture
+    steady_frames: int = Field(3, ge=1, le=60, description="consecutive passing frames before the face counts as steady")
+    best_k: int = Field(3, ge=1, le=10, description="best frames (by quality score) kept and matched")
+    capture_frames: int = Field(5, ge=1, le=60, description="passing frames to collect before matching")
+    capture_max_s: float = Field(3.0, gt=0, le=60,
+                                 description="match with what is collected (at least one frame) after this long")
+    face_lost_s: float = Field(1.5, gt=0, le=30, description="no face this long goes back to searching")
+    # Liveness: active challenge
+    challenge_time_s: float = Field(6.0, gt=0, le=60, description="time limit of each liveness challenge")
+    head_turn: bool = Field(False, description="after the blink, also ask for a random head turn left/right")
+    turn_min_deg: float = Field(12.0, gt=0, le=45, description="yaw change that counts as a head turn")
+    blink_close: float = Field(0.35, gt=0, lt=1,
+                               description="eyeBlink blendshape (both eyes) at or above this counts as closed")
+    blink_rise: float = Field(0.2, gt=0, lt=1,
+                              description="and it must be this far above the member's open-eye baseline")
+    blink_open_margin: float = Field(0.12, gt=0, lt=1,
+                                     description="eyes count as open again within this of the baseline")
+    blink_max_closed_s: float = Field(2.0, gt=0, le=10, description="a longer closure is not a blink")
+    # Liveness: passive signal
+    passive: bool = Field(True, description="also require eyelid deformation against the rigid face plane")
+    passive_min_deformation: float = Field(0.25, gt=0, lt=1,
+                                           description="eyelid gap must shrink by this fraction (after removing rigid motion)")
+    seed: int | None = Field(None, description="random seed of the challenge choice (None: derived from the request id)")
+    # Result record
+    include_embedding: bool = Field(False, description="privacy: put the fused probe embedding in the result record")
+    keep_guidance: int = Field(50, ge=0, le=1000, description="at most this many guidance events in the result record")
