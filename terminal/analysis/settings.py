@@ -8,9 +8,37 @@ from terminal.config.base import Section
 
 
 class QualityConfig(Section):
-    """Thresholds of the quality gate."""
+    """Thresholds of the quality gate; defaults suit a terminal camera at about 50 cm (640x480)."""
 
+    # Presence and framing
     max_faces: int = Field(1, ge=1, le=10, description="more faces than this fails MULTIPLE_FACES")
+    min_detection_confidence: float = Field(0.5, gt=0, lt=1, description="MediaPipe face detection confidence")
+    min_inter_eye_px: float = Field(40.0, ge=4, le=1000, description="FACE_TOO_SMALL below this eye distance (px)")
+    max_face_width_frac: float = Field(0.6, gt=0.1, le=1.0,
+                                       description="FACE_TOO_CLOSE when the face box is wider than this share of the frame")
+    max_center_offset: float = Field(0.22, gt=0, le=0.5,
+                                     description="FACE_OFF_CENTER when the face centre is further than this share of the frame from its centre")
+    close_probe: bool = Field(True, description="when no face is found, look again on a shrunk frame to tell FACE_TOO_CLOSE")
+    # Pose (ISO/IEC 19794-5 / ICAO allow +-5 yaw/pitch and +-8 roll for passports; verification tolerates more)
     max_yaw_deg: float = Field(15.0, gt=0, le=90)
     max_pitch_deg: float = Field(15.0, gt=0, le=90)
     max_roll_deg: float = Field(10.0, gt=0, le=90)
+    # Eyes
+    min_eye_openness: float = Field(0.18, gt=0, lt=1,
+                                    description="EYES_CLOSED when either eye's lid gap / eye width is below this")
+    # Occlusion
+    max_glasses_score: float = Field(0.5, gt=0, description="OCCLUDED_GLASSES above this (see docs/quality.md)")
+    max_occlusion_score: float = Field(0.5, gt=0, description="OCCLUDED_FACE above this (see docs/quality.md)")
+    # Light (OFIQ-style face-region luminance on 0..255 luma)
+    min_face_luma: float = Field(45.0, ge=0, le=255, description="TOO_DARK below this mean face luma")
+    max_face_luma: float = Field(210.0, ge=0, le=255, description="TOO_BRIGHT above this mean face luma")
+    max_underexposed_share: float = Field(0.6, gt=0, le=1, description="TOO_DARK when more of the face is below luma 30")
+    max_overexposed_share: float = Field(0.4, gt=0, le=1, description="TOO_BRIGHT when more of the face is above luma 250")
+    min_light_balance: float = Field(0.6, gt=0, le=1,
+                                     description="UNEVEN_LIGHT when darker face half / brighter face half is below this")
+    dark_frame_luma: float = Field(35.0, ge=0, le=255, description="a frame with no face and mean luma below this is TOO_DARK")
+    # Sharpness and steadiness
+    min_sharpness: float = Field(0.5, ge=0, description="BLURRY below this face-normalised sharpness (see docs/quality.md)")
+    steady_window_s: float = Field(0.5, gt=0, le=5, description="UNSTEADY looks at landmark motion over this window")
+    max_jitter: float = Field(0.6, gt=0,
+                              description="UNSTEADY above this landmark speed, in inter-eye distances per second")

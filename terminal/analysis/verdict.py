@@ -1,0 +1,63 @@
+"""The result types of the gate: one CheckResult per check and one Verdict per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminal.analysis.guidance import message
+from terminal.analysis.landmarker import FaceObservation
+
+
+@dataclass
+class CheckResult:
+    """One check: the measured value, its (low, high) limits, and whether it passed; ``code`` names the failure."""
+
+    code: str
+    value: float | None
+    limits: tuple[float | None, float | None]
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {"code": self.code, "value": None if self.value is None else round(float(self.value), 4),
+                "limits": list(self.limits), "passed": self.passed}
+
+
+@dataclass
+class Verdict:
+    """The gate's answer for one frame: pass/fail, failing codes in priority order, the instruction and a score."""
+
+    passed: bool
+    failures: list[str]
+    instruction: str | None
+    checks: list[CheckResult] = field(default_factory=list)
+    quality: float = 0.0
+    n_faces: int = 0
+    face: FaceObservation | None = None
+    face_box: tuple[int, int, int, int] | None = None
+    face_luma: float | None = None
+
+    def check(self, code: str) -> CheckResult | None:
+        """The result of the check that reports ``code``, if it ran."""
+        return next((c for c in self.checks if c.code == code), None)
+
+    def message(self, lang: str = "id") -> str | None:
+        """The guidance text of the instruction in ``lang``."""
+        return message(self.instruction, lang) if self.instruction else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary: no image, no landmarks (nothing biometric beyond pose angles and a box)."""
+        out: dict[str, Any] = {
+            "passed": self.passed, "failures": list(self.failures), "instruction": self.instruction,
+            "message": {"id": self.message("id"), "en": self.message("en")} if self.instruction else None,
+            "quality": round(float(self.quality), 4), "n_faces": self.n_faces,
+            "face_box": list(self.face_box) if self.face_box else None,
+            "face_luma": None if self.face_luma is None else round(float(self.face_luma), 1),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+        if self.face is not None:
+            out["pose"] = {"yaw": round(self.face.yaw, 1), "pitch": round(self.face.pitch, 1),
+                           "roll": round(self.face.roll, 1)}
+            out["inter_eye_px"] = round(self.face.inter_eye_px, 1)
+        return out
