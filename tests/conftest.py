@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.broker import mosquitto_factory  # noqa: F401  (fixture: a real mosquitto on loopback)
 from tests.support.shared import data, shared_root
 
 

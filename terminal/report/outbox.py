@@ -85,7 +85,7 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as err:
+        except (sqlite3.Error, OSError) as err:
             raise OutboxError(f"{self.path}: cannot open outbox database: {err}") from None
 
     @classmethod
