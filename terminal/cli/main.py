@@ -19,6 +19,11 @@ COMMANDS = [
     "terminal.cli.config_cmd",
     "terminal.cli.record",
     "terminal.cli.replay",
+    "terminal.cli.light",
+    "terminal.cli.enroll",
+    "terminal.cli.verify",
+    "terminal.cli.calibrate",
+    "terminal.cli.evaluate",
 ]
 
 
