@@ -1,0 +1,357 @@
+"""The verification session: a state machine fed frame by frame, on frame time, ending in exactly one result."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from terminal.analysis import codes as C
+from terminal.errors import TerminalError
+from terminal.session.capture import BestFrames, SteadyRun
+from terminal.session.guidance import GuidanceDebouncer
+from terminal.session.liveness import FAILED, PASSED, LivenessCheck
+from terminal.session.record import (
+    SCHEMA_ID,
+    SCHEMA_VERSION,
+    QualityTally,
+    Timings,
+    guidance_text,
+    new_result_id,
+    utc_now,
+)
+from terminal.session.settings import SessionConfig
+from terminal.session.states import SessionError, State, StateMachine
+
+if TYPE_CHECKING:
+    from terminal.analysis.gate import QualityGate
+    from terminal.analysis.verdict import Verdict
+    from terminal.camera.frame import Frame
+    from terminal.config.schema import Config
+    from terminal.light.controller import LightController, LightState
+    from terminal.light.devices import LightDevices
+    from terminal.matching.decision import Matcher, MatchResult
+    from terminal.matching.template import Template
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], None]
+# Codes the member cannot act on during the blink challenge (the blink itself closes the eyes and moves the head).
+_LIVENESS_QUIET = frozenset({C.EYES_CLOSED, C.UNSTEADY, C.BLURRY, C.POSE_YAW, C.POSE_PITCH, C.POSE_ROLL})
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """What the central system asks for: a request id, the member's reference template, an optional deadline.
+
+    ``deadline`` is a duration in seconds of frame time from the session's first frame; the session ends at
+    ``min(deadline, session.timeout_s)``. (A caller holding a wall-clock deadline passes ``deadline - now``.)
+    """
+
+    request_id: str
+    reference: Template
+    deadline: float | None = None
+
+
+class VerificationSession:
+    """Walk-up to result for one member: search, guide, liveness, capture, match; ``feed`` one frame at a time."""
+
+    def __init__(self, request: SessionRequest, gate: QualityGate, matcher: Matcher, config: SessionConfig,
+                 light: LightController | None = None, emit: Emit | None = None, *,
+                 devices: LightDevices | None = None, terminal_id: str = "terminal-dev",
+                 landmarker_model: tuple[str, str] | None = None, mirrored: bool = False) -> None:
+        self.request = request
+        self.gate = gate
+        self.matcher = matcher
+        self.cfg = config
+        self.light = light
+        self.devices = devices
+        self.terminal_id = terminal_id
+        self.landmarker_model = landmarker_model
+        self.mirrored = mirrored
+        self._emit = emit or (lambda event: None)
+        self.machine = StateMachine()
+        self.guidance = GuidanceDebouncer(config.guidance_hold_s, config.guidance_confirm_s, config.languages)
+        self.best = BestFrames(config.best_k)
+        self.steady = SteadyRun(config.steady_frames)
+        self.tally = QualityTally()
+        self.timings = Timings()
+        self.liveness: LivenessCheck | None = None
+        self.result: dict[str, Any] | None = None
+        self.started_at = utc_now()
+        self._limit = config.timeout_s if request.deadline is None else min(config.timeout_s, max(request.deadline, 0.0))
+        self._t = 0.0
+        self._frames = 0
+        self._last_face_t: float | None = None
+        self._capture_start: float | None = None
+        self._light_state: LightState | None = None
+        self._bad_reference: TerminalError | None = None
+        try:
+            matcher.check_template(request.reference)
+        except TerminalError as err:  # reported as a failed result, not raised: every request gets its answer
+            self._bad_reference = err
+        gate.reset()
+        if light is not None:
+            light.reset()
+
+    @classmethod
+    def from_config(cls, cfg: Config, request: SessionRequest, gate: QualityGate, matcher: Matcher,
+                    light: LightController | None = None, emit: Emit | None = None,
+                    devices: LightDevices | None = None) -> VerificationSession:
+        """A session with terminal id, model names and camera mirroring taken from the whole config."""
+        from terminal.modelstore import spec
+
+        try:
+            lm = spec(cfg.models.landmarker)
+            landmarker = (lm.name, lm.version)
+        except TerminalError:
+            landmarker = (cfg.models.landmarker, "")
+        return cls(request, gate, matcher, cfg.session, light, emit, devices=devices, terminal_id=cfg.terminal.id,
+                   landmarker_model=landmarker, mirrored=cfg.camera.hflip)
+
+    # -- public ---------------------------------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return self.machine.state
+
+    @property
+    def done(self) -> bool:
+        """True once the result exists."""
+        return self.machine.done
+
+    def feed(self, frame: Frame) -> bool:
+        """Process one frame; True when the session is done (its ``result`` is then set)."""
+        if self.done:
+            return True
+        t = float(frame.timestamp)
+        self._t = t
+        self._frames += 1
+        if self.state is State.IDLE:
+            self.timings.start = t
+            if self.devices is not None:
+                self.devices.show("working")
+            self._go(State.SEARCHING, t)
+            if self._bad_reference is not None:
+                self._finish("failed", t, reason_code="BAD_REFERENCE", reason=str(self._bad_reference),
+                             shown=C.NO_MATCH)
+                return True
+        verdict = self.gate.analyze(frame.image, t)
+        self.tally.add(verdict.failures, verdict.passed, verdict.n_faces, verdict.quality)
+        self._update_light(frame, verdict, t)
+        face = verdict.face if verdict.n_faces else None
+        if face is not None:
+            self.timings.mark("first_face", t)
+            self._last_face_t = t
+        if verdict.passed:
+            self.timings.mark("first_pass", t)
+        steady = self.steady.update(verdict.passed)
+        if t - (self.timings.start or t) >= self._limit:
+            self._timeout(t)
+            return True
+        self._step(frame, verdict, steady, t)
+        return self.done
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """End the session now with decision ``cancelled`` (no-op when already done)."""
+        if not self.done:
+            self._finish("cancelled", self._t, reason_code="CANCELLED", reason=reason, shown=None)
+
+    def end_of_source(self) -> None:
+        """The frame source ended before a decision: ``failed`` with SOURCE_ENDED and the dominant reasons."""
+        if not self.done:
+            summary = self.tally.summary()
+            self._finish("failed", self._t, reason_code="SOURCE_ENDED", reason=f"frames ended ({summary})",
+                         shown=None)
+
+    # -- the steps ------------------------------------------------------------------------------------------
+    def _step(self, frame: Frame, verdict: Verdict, steady: bool, t: float) -> None:
+        face = verdict.face if verdict.n_faces else None
+        if self.state is not State.SEARCHING and face is None and self._last_face_t is not None \
+                and t - self._last_face_t > self.cfg.face_lost_s:
+            self.best.clear()  # the next face may be someone else: never mix two people's frames
+            self._capture_start = None
+            self._go(State.SEARCHING, t)
+        if self.state is State.SEARCHING:
+            if face is not None:
+                self._go(State.GUIDING, t)
+            else:
+                self._say(verdict.instruction or C.NO_FACE, t)
+                return
+        if self.state is State.GUIDING:
+            if steady:
+                if self.guidance.current in C.GATE_CODES:
+                    self._say(C.HOLD_STILL, t, urgent=True)  # positive confirmation: the correction worked
+                live_ok = not self.cfg.liveness or (self.liveness is not None and self.liveness.outcome == PASSED)
+                if live_ok:
+                    self._start_capture(t)
+                else:
+                    self._go(State.LIVENESS, t)
+                    if self.liveness is None:
+                        seed = self.cfg.seed if self.cfg.seed is not None else zlib.crc32(self.request.request_id.encode())
+                        self.liveness = LivenessCheck(self.cfg, t, seed, self.mirrored)
+            else:
+                self._say(verdict.instruction or C.HOLD_STILL, t)
+                return
+        if self.state is State.LIVENESS:
+            self._liveness_step(frame, verdict, t)
+        elif self.state is State.CAPTURING:
+            self._capture_step(frame, verdict, steady, t)
+
+    def _liveness_step(self, frame: Frame, verdict: Verdict, t: float) -> None:
+        assert self.liveness is not None
+        face = verdict.face if verdict.n_faces else None
+        if verdict.passed and face is not None:
+            self.best.offer(verdict.quality, t, frame.image, face)  # collect while waiting for the blink
+        status = self.liveness.update(face, t)
+        if status == FAILED:
+            self.timings.mark("liveness_done", t)
+            self._emit_event({"type": "liveness", "outcome": FAILED, "reason": self.liveness.reason})
+            self._finish("failed", t, reason_code=C.LIVENESS_FAILED, reason=self.liveness.reason,
+                         shown=C.LIVENESS_FAILED)
+        elif status == PASSED:
+            self.timings.mark("liveness_done", t)
+            self._emit_event({"type": "liveness", "outcome": PASSED, "reason": None})
+            self._start_capture(t)
+            self._capture_step(frame, verdict, self.steady.run >= self.steady.need, t, offered=True)
+        else:
+            loud = [c for c in verdict.failures if c not in _LIVENESS_QUIET]
+            self._say(loud[0] if loud else self.liveness.instruction, t)
+
+    def _start_capture(self, t: float) -> None:
+        if self._capture_start is None:
+            self._capture_start = t
+        self._go(State.CAPTURING, t)
+
+    def _capture_step(self, frame: Frame, verdict: Verdict, steady: bool, t: float, offered: bool = False) -> None:
+        face = verdict.face if verdict.n_faces else None
+        if verdict.passed and face is not None and not offered:
+            self.best.offer(verdict.quality, t, frame.image, face)
+        enough = self.best.seen >= self.cfg.capture_frames and steady
+        waited = self._capture_start is not None and t - self._capture_start >= self.cfg.capture_max_s
+        if len(self.best) and (enough or waited):
+            self._match(t)
+            return
+        self._say(C.HOLD_STILL if verdict.passed else (verdict.instruction or C.HOLD_STILL), t)
+
+    def _match(self, t: float) -> None:
+        self._go(State.MATCHING, t)
+        self._say(C.CAPTURED, t, urgent=True)
+        probes = []
+        for cand in self.best.best():
+            try:
+                probes.append(self.matcher.embed_face(cand.image, cand.face))
+            except TerminalError as err:  # one frame that cannot be aligned must not sink the others
+                log.warning("session: a best frame could not be embedded: %s", err)
+        if not probes:
+            self._finish("failed", t, reason_code="NO_USABLE_FRAME", reason="no captured frame could be aligned",
+                         shown=C.NO_MATCH)
+            return
+        probe = np.stack(probes)
+        try:
+            res = self.matcher.compare(probe, self.request.reference)
+        except TerminalError as err:
+            self._finish("failed", t, reason_code="BAD_REFERENCE", reason=str(err), shown=C.NO_MATCH)
+            return
+        embedding = probe.mean(axis=0) if self.cfg.include_embedding else None
+        self._finish(res.decision, t, match=res, shown=C.MATCH if res.decision == "match" else C.NO_MATCH,
+                     embedding=embedding)
+
+    def _timeout(self, t: float) -> None:
+        at_max = False
+        if self.light is not None and self._light_state is not None:
+            at_max = self._light_state.duty >= self.light.cfg.max_duty - 1e-3
+        dom = self.tally.dominant(1)
+        code = dom[0]["code"] if dom else "TIMEOUT"
+        self._finish("timeout", t, reason_code=code, reason=self.tally.summary(light_at_max=at_max), shown=code)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _update_light(self, frame: Frame, verdict: Verdict, t: float) -> None:
+        if self.light is None:
+            return
+        self._light_state = self.light.update(frame.image, verdict.face_box, verdict.face_luma,
+                                              uneven=C.UNEVEN_LIGHT in verdict.failures, metadata=frame.metadata)
+        if self._light_state.converged and self.timings.light_converged is None:
+            self.timings.mark("light_converged", t)
+            self._emit_event({"type": "light", "event": "converged", "duty": round(self._light_state.duty, 3)})
+        if C.LIGHT_FAULT in self._light_state.faults:
+            self._say(C.LIGHT_FAULT, t)
+
+    def _go(self, state: State, t: float) -> None:
+        if self.machine.go(state, t):
+            self._emit_event({"type": "state", "state": state.value})
+
+    def _say(self, code: str, t: float, urgent: bool = False) -> None:
+        event = self.guidance.update(code, t, urgent=urgent)
+        if event is not None:
+            self._emit_event(event.to_dict())
+
+    def _emit_event(self, event: dict[str, Any]) -> None:
+        start = self.timings.start if self.timings.start is not None else self._t
+        event["t"] = round(float(event.get("t", self._t)) - start, 3)  # seconds of frame time since the first frame
+        event["request_id"] = self.request.request_id
+        try:
+            self._emit(event)
+        except Exception:  # a broken listener must never stop the session
+            log.exception("session: event listener failed")
+
+    def _finish(self, decision: str, t: float, *, reason_code: str | None = None, reason: str | None = None,
+                shown: str | None = None, match: MatchResult | None = None,
+                embedding: np.ndarray | None = None) -> None:
+        if self.done:
+            raise SessionError("session already has its result")
+        self.timings.mark("decision", t)
+        if shown is not None:
+            self._say(shown, t, urgent=True)
+        self.machine.go(State.DONE, t)
+        self.best.clear()  # drop the frames as soon as they are not needed
+        if self.light is not None:
+            self.light.off()
+        if self.devices is not None:
+            ok = decision == "match"
+            self.devices.show("pass" if ok else "fail")
+            self.devices.beep("ok" if ok else "fail")
+        self.result = self._record(decision, reason_code, reason, shown, match, embedding)
+        self._emit_event({"type": "state", "state": State.DONE.value})
+        self._emit_event({"type": "result", "decision": decision, "reason_code": reason_code,
+                          "result_id": self.result["result_id"]})
+        log.info("session %s: %s%s", self.request.request_id, decision, f" ({reason_code})" if reason_code else "")
+
+    def _record(self, decision: str, reason_code: str | None, reason: str | None, shown: str | None,
+                match: MatchResult | None, embedding: np.ndarray | None) -> dict[str, Any]:
+        emb = self.matcher.embedder
+        lm = self.landmarker_model
+        if self.liveness is not None:
+            liveness = self.liveness.to_dict()
+        else:
+            liveness = {"enabled": self.cfg.liveness, "outcome": "not_reached" if self.cfg.liveness else "skipped",
+                        "reason": None, "duration_s": None, "challenges": [], "passive": None}
+        light = None
+        if self._light_state is not None:
+            ls = self._light_state
+            light = {"duty": round(float(ls.duty), 4), "converged": self.timings.light_converged is not None,
+                     "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
+        record: dict[str, Any] = {
+            "schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "result_id": new_result_id(),
+            "request_id": self.request.request_id, "terminal_id": self.terminal_id,
+            "started_at": self.started_at, "finished_at": utc_now(), "decision": decision,
+            "reason_code": reason_code, "reason": reason, "message": guidance_text(shown, self.cfg.languages),
+            "score": None if match is None else round(float(match.score), 4),
+            "threshold": round(float(match.threshold if match else self.matcher.threshold), 4),
+            "models": {"embedder": {"name": emb.name, "version": emb.version},
+                       "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
+                       "fusion": self.matcher.fusion},
+            "n_probe": 0 if match is None else match.n_probe,
+            "n_reference": self.request.reference.count,
+            "quality": self.tally.to_dict(),
+            "guidance": [{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
+                         for e in self.guidance.history[: self.cfg.keep_guidance]],
+            "liveness": liveness, "light": light, "timings": self.timings.to_dict(), "frames": self._frames,
+        }
+        if embedding is not None:
+            record["embedding"] = [round(float(x), 6) for x in embedding]
+        return record
