@@ -24,6 +24,7 @@ COMMANDS = [
     "terminal.cli.verify",
     "terminal.cli.calibrate",
     "terminal.cli.evaluate",
+    "terminal.cli.analyze",
 ]
 
 
