@@ -34,7 +34,7 @@ def sway(image: np.ndarray, t: float, rng: np.random.Generator, scale: float = 2
 def photo_attack(image: np.ndarray, seconds: float, fps: float = 24.0, seed: int = 0) -> list[Frame]:
     """A still photo replayed as video: the same picture every frame, swaying, with fresh noise."""
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * fps))
+    n = round(seconds * fps)
     return [Frame(sway(image, i / fps, rng), i / fps, i) for i in range(n)]
 
 
@@ -43,7 +43,7 @@ def blink_clip(open_img: np.ndarray, closed_img: np.ndarray, seconds: float, bli
     """The open-eyed shot with the closed-eyed shot for ``blink_s`` at each time in ``blinks``, same sway."""
     rng = np.random.default_rng(seed)
     frames = []
-    for i in range(int(round(seconds * fps))):
+    for i in range(round(seconds * fps)):
         t = i / fps
         closed = any(b <= t < b + blink_s for b in blinks)
         frames.append(Frame(sway(closed_img if closed else open_img, t, rng), t, i))
