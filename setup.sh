@@ -3,6 +3,7 @@
 #   ./setup.sh            runtime: .venv with pinned packages, models provisioned (Pi: picamera2 from apt)
 #   ./setup.sh --dev      also test tools and mosquitto/systemd (apt) for the integration tests
 # Options: --models-from DIR (or TERMINAL_MODELS_FROM=DIR), --skip-models, --skip-apt
+#   ./setup.sh --install-service [--prefix DIR] [--dry-run] ...   install as a systemd service (firmware/install.sh)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
     --models-from) models_from="$2"; shift ;;
     --skip-models) skip_models=1 ;;
     --skip-apt) skip_apt=1 ;;
+    --install-service) shift; exec "$here/firmware/install.sh" "$@" ;;  # systemd service on a Pi (firmware/install.sh --help)
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
