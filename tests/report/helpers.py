@@ -63,10 +63,10 @@ class Central:
             self.cond.notify_all()
 
     def on(self, suffix: str) -> list[dict[str, Any]]:
-        """Decoded JSON payloads of messages whose topic ends with ``suffix``."""
+        """Decoded JSON payloads of messages whose topic contains ``suffix``."""
         with self.cond:
             msgs = list(self.messages)
-        return [json.loads(m.payload) for m in msgs if m.topic.endswith(suffix)]
+        return [json.loads(m.payload) for m in msgs if suffix in m.topic]
 
     def wait_for(self, suffix: str, pred: Any = lambda p: True, n: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Wait until ``n`` payloads on ``suffix`` satisfy ``pred``; returns them (AssertionError on timeout)."""
@@ -83,7 +83,7 @@ class Central:
     def _decoded(self, suffix: str) -> list[dict[str, Any]]:
         out = []
         for m in self.messages:
-            if m.topic.endswith(suffix):
+            if suffix in m.topic:
                 with contextlib.suppress(ValueError):
                     out.append(json.loads(m.payload))
         return out
