@@ -17,7 +17,6 @@ from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
 from terminal.analysis.settings import QualityConfig
 from terminal.analysis.steadiness import SteadinessTracker
 from terminal.analysis.verdict import CheckResult, Verdict
-from terminal.camera.frame import mean_luma
 
 if TYPE_CHECKING:
     from terminal.config.schema import Config
@@ -178,9 +177,12 @@ class QualityGate:
     def _no_face(self, image_rgb: np.ndarray, timestamp_s: float | None) -> Verdict:
         """No face: say why when we can tell (too dark, too close) instead of a bare NO_FACE."""
         results = [CheckResult(C.NO_FACE, 0.0, (1.0, None), False)]
-        luma = mean_luma(image_rgb)
+        luma = measures.centre_luma(image_rgb)
         if C.TOO_DARK not in self.skip and luma < self.config.dark_frame_luma:
             results.append(CheckResult(C.TOO_DARK, luma, (self.config.dark_frame_luma, None), False))
+        elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < self.config.min_sharpness:
+            # A face blurred beyond recognition is not found at all: say "hold still", not "show your face".
+            results.append(CheckResult(C.BLURRY, sharp, (self.config.min_sharpness, None), False))
         elif C.FACE_TOO_CLOSE not in self.skip and self._probe_due(timestamp_s):
             width = self._probe_close(image_rgb)
             if width is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from terminal.analysis.faceregion import IED, FaceCrop, face_mask, half_masks
+from terminal.analysis.faceregion import CROP_W, EYE_Y, IED, FaceCrop, face_mask, half_masks
 from terminal.analysis.landmarker import FaceObservation
 
 # Eyelid and corner landmarks (upper lid, lower lid, outer corner, inner corner) for each eye.
@@ -40,24 +40,90 @@ def light_balance(crop: FaceCrop) -> float:
     return (min(left, right) + 8.0) / (max(left, right) + 8.0)
 
 
+# Unit gradient kernels along 0, 90, 45 and 135 degrees.
+_DIRECTIONS = (
+    np.array([[1, -1]], np.float32),
+    np.array([[1], [-1]], np.float32),
+    np.array([[1, 0], [0, -1]], np.float32) / np.float32(np.sqrt(2)),
+    np.array([[0, 1], [-1, 0]], np.float32) / np.float32(np.sqrt(2)),
+)
+REFERENCE_SIGMA = 2.0  # px at the canonical scale (IED 32): the "surely blurred" reference
+
+
+def directional_sharpness(grey: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Fine-gradient energy over that of a re-blurred copy, in the weakest of four directions.
+
+    The re-blur idea (Crete-Roffet et al., 2007): a sharp image loses much of its gradient when blurred again,
+    a blurred one little, so the ratio does not depend on contrast or lighting. Taking the weakest direction
+    catches motion blur, which removes detail along the motion only. About 2 for a sharp face, near 1 blurred.
+    """
+    g = grey.astype(np.float32)
+    ref = cv2.GaussianBlur(g, (0, 0), REFERENCE_SIGMA)
+    ratios = []
+    for k in _DIRECTIONS:
+        fine = np.abs(cv2.filter2D(g, -1, k))
+        coarse = np.abs(cv2.filter2D(ref, -1, k))
+        if mask is not None:
+            fine, coarse = fine[mask], coarse[mask]
+        ratios.append(float(fine.mean()) / (float(coarse.mean()) + 0.5))
+    return min(ratios)
+
+
 def sharpness(crop: FaceCrop) -> float:
-    """Contrast-normalised high-frequency energy of the face at the canonical scale (resolution-independent)."""
-    grey = crop.grey
-    lap = cv2.Laplacian(grey, cv2.CV_32F, ksize=1)
-    mask = face_mask()
-    contrast = float(grey[mask].std()) + 4.0
-    return float(np.abs(lap[mask]).mean()) / contrast
+    """Directional re-blur sharpness of the face at the canonical scale (so it does not depend on resolution)."""
+    return directional_sharpness(crop.grey, face_mask())
+
+
+def frame_sharpness(image_rgb: np.ndarray, max_width: int = 96) -> float:
+    """The same measure on the centre of a frame (where the face should be), never enlarged: for no-face frames."""
+    h, w = image_rgb.shape[:2]
+    centre = image_rgb[h // 5: h - h // 5, w // 5: w - w // 5]
+    grey = cv2.cvtColor(centre, cv2.COLOR_RGB2GRAY) if centre.ndim == 3 else centre
+    if grey.shape[1] > max_width:
+        f = max_width / grey.shape[1]
+        grey = cv2.resize(grey, (max_width, max(int(grey.shape[0] * f), 1)), interpolation=cv2.INTER_AREA)
+    return directional_sharpness(grey)
+
+
+def centre_luma(image_rgb: np.ndarray) -> float:
+    """Mean luma of the frame's centre (middle half each way, subsampled): where a member's face would be."""
+    h, w = image_rgb.shape[:2]
+    centre = image_rgb[h // 4: h - h // 4: 2, w // 4: w - w // 4: 2]
+    if centre.ndim == 2:
+        return float(centre.mean())
+    c = centre.astype(np.uint16)
+    return float(((77 * c[..., 0] + 150 * c[..., 1] + 29 * c[..., 2]) >> 8).mean())
+
+
+SUNGLASS_DARKNESS = 0.7  # eye band this much darker than the cheeks reads as dark lenses
+FRAME_LINE = 0.3  # summed relative depth of the frame lines (bridge + rim) that reads as a spectacle frame
+
+
+def line_depth(grey: np.ndarray, rows: tuple[float, float], cols: tuple[float, float], step: int = 2) -> float:
+    """Deepest thin horizontal line (dark bar or bright glint) in a band, relative to the band's brightness.
+
+    ``rows``/``cols`` are in IED units from the canonical eye midpoint. A spectacle bridge or rim is a thin
+    horizontal line a few px wide at this scale; skin is smooth across it.
+    """
+    r0, r1 = int(EYE_Y + rows[0] * IED), int(EYE_Y + rows[1] * IED)
+    c0, c1 = int(CROP_W / 2 + cols[0] * IED), int(CROP_W / 2 + cols[1] * IED)
+    p = grey[r0:r1, c0:c1].astype(np.float32).mean(axis=1)
+    if p.size <= 2 * step:
+        return 0.0
+    dark = np.minimum(p[: -2 * step], p[2 * step:]) - p[step:-step]
+    bright = p[step:-step] - np.maximum(p[: -2 * step], p[2 * step:])
+    return float(max(dark.max(), bright.max())) / (float(p.mean()) + 8.0)
 
 
 def glasses_score(crop: FaceCrop) -> float:
-    """How much the eye band looks covered by a frame or dark lenses (0 none .. >1 clearly)."""
+    """Evidence of glasses, 1.0 at the limit: dark lenses (eye band vs cheeks) or frame lines (bridge, rims)."""
     eyes = np.concatenate([crop.region("eye_l").ravel(), crop.region("eye_r").ravel()]).astype(np.float32)
     cheeks = np.concatenate([crop.region("cheek_l").ravel(), crop.region("cheek_r").ravel()]).astype(np.float32)
-    dark = max(0.0, 1.0 - (float(eyes.mean()) + 8.0) / (float(cheeks.mean()) + 8.0))
-    bridge = crop.region("bridge").astype(np.float32)
-    gy = np.abs(np.diff(bridge, axis=0)).mean()
-    contrast = float(crop.grey[face_mask()].std()) + 4.0
-    return max(dark / 0.6, float(gy) / contrast)
+    dark = 1.0 - (float(eyes.mean()) + 8.0) / (float(cheeks.mean()) + 8.0)
+    grey = crop.grey
+    bridge = line_depth(grey, (-0.45, 0.25), (-0.12, 0.12))
+    rim = max(line_depth(grey, (0.1, 0.7), (-0.7, -0.3)), line_depth(grey, (0.1, 0.7), (0.3, 0.7)))
+    return max(dark / SUNGLASS_DARKNESS, (bridge + rim) / FRAME_LINE)
 
 
 def occlusion_score(crop: FaceCrop) -> float:

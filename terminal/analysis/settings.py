@@ -27,8 +27,8 @@ class QualityConfig(Section):
     min_eye_openness: float = Field(0.18, gt=0, lt=1,
                                     description="EYES_CLOSED when either eye's lid gap / eye width is below this")
     # Occlusion
-    max_glasses_score: float = Field(0.5, gt=0, description="OCCLUDED_GLASSES above this (see docs/quality.md)")
-    max_occlusion_score: float = Field(0.5, gt=0, description="OCCLUDED_FACE above this (see docs/quality.md)")
+    max_glasses_score: float = Field(1.0, gt=0, description="OCCLUDED_GLASSES above this: 1.0 = lenses 70% darker than cheeks or frame lines of summed depth 0.3")
+    max_occlusion_score: float = Field(1.8, gt=0, description="OCCLUDED_FACE above this: lower-face vs forehead chroma distance in units of 12 (colour frames only)")
     # Light (OFIQ-style face-region luminance on 0..255 luma)
     min_face_luma: float = Field(45.0, ge=0, le=255, description="TOO_DARK below this mean face luma")
     max_face_luma: float = Field(210.0, ge=0, le=255, description="TOO_BRIGHT above this mean face luma")
@@ -38,7 +38,7 @@ class QualityConfig(Section):
                                      description="UNEVEN_LIGHT when darker face half / brighter face half is below this")
     dark_frame_luma: float = Field(35.0, ge=0, le=255, description="a frame with no face and mean luma below this is TOO_DARK")
     # Sharpness and steadiness
-    min_sharpness: float = Field(0.5, ge=0, description="BLURRY below this face-normalised sharpness (see docs/quality.md)")
+    min_sharpness: float = Field(1.2, ge=0, description="BLURRY below this directional re-blur ratio at the canonical face scale (sharp ~1.5-2.5, blurred ~1)")
     steady_window_s: float = Field(0.5, gt=0, le=5, description="UNSTEADY looks at landmark motion over this window")
-    max_jitter: float = Field(0.6, gt=0,
+    max_jitter: float = Field(1.5, gt=0,
                               description="UNSTEADY above this landmark speed, in inter-eye distances per second")

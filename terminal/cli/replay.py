@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from terminal.camera import mean_luma, open_source
 from terminal.cli.common import add_config_arg, config_from_args, print_json
+from terminal.config import Config
+from terminal.errors import ConfigError
+
+if TYPE_CHECKING:
+    from terminal.analysis.gate import QualityGate
 
 
 def register(sub: Any) -> None:
@@ -17,6 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("--realtime", action="store_true", help="pace frames at their recorded times")
     p.add_argument("--loop", action="store_true", help="start again at the end (stop with Ctrl-C)")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--analyze", action="store_true", help="add the quality gate's verdict to each line")
+    p.add_argument("--skip", default="", help="with --analyze: comma-separated reason codes to turn off")
     add_config_arg(p)
     p.set_defaults(func=run)
 
@@ -26,15 +33,34 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     n = 0
     start = time.perf_counter()
+    gate = _gate(cfg, args) if getattr(args, "analyze", False) else None
     with open_source(args.source, cfg.camera, realtime=args.realtime, loop=args.loop) as src:
         for frame in src:
-            print_json({"index": frame.index, "timestamp": round(frame.timestamp, 4), "width": frame.width,
-                        "height": frame.height, "brightness": round(mean_luma(frame.image), 1)})
+            line: dict[str, Any] = {"index": frame.index, "timestamp": round(frame.timestamp, 4),
+                                    "width": frame.width, "height": frame.height,
+                                    "brightness": round(mean_luma(frame.image), 1)}
+            if gate is not None:
+                line["verdict"] = gate.analyze(frame.image, frame.timestamp).to_dict()
+            print_json(line)
             n += 1
             if args.frames is not None and n >= args.frames:
                 break
+    if gate is not None:
+        gate.close()
     elapsed = time.perf_counter() - start
     import sys
 
     print(f"replayed {n} frames in {elapsed:.2f} s ({n / elapsed if elapsed else 0:.0f} frames/s)", file=sys.stderr)
     return 0
+
+
+def _gate(cfg: Config, args: argparse.Namespace) -> QualityGate:
+    """The quality gate in VIDEO mode (frames are a stream with timestamps)."""
+    from terminal.analysis.codes import parse_codes
+    from terminal.analysis.gate import QualityGate
+
+    try:
+        skip = parse_codes(args.skip)
+    except ValueError as err:
+        raise ConfigError(f"--skip: {err}") from None
+    return QualityGate.from_config(cfg, mode="video", skip=skip)

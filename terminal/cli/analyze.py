@@ -1,0 +1,70 @@
+"""``terminal analyze IMAGE_OR_DIR...``: the quality gate's verdict for each image."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from terminal.analysis.codes import parse_codes
+from terminal.cli.common import add_config_arg, config_from_args, print_json, progress
+from terminal.errors import ConfigError, SourceError
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add the ``analyze`` subcommand."""
+    p = sub.add_parser("analyze", help="quality-gate verdict for images or folders of images")
+    p.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
+    p.add_argument("--json", action="store_true", help="one JSON line per image")
+    p.add_argument("--annotate", type=Path, default=None, metavar="DIR",
+                   help="write copies with landmarks, head-pose axes and failing codes drawn on them")
+    p.add_argument("--skip", default="", help="comma-separated reason codes whose checks are turned off")
+    p.add_argument("--lang", choices=["id", "en"], default="id", help="language of the guidance text")
+    add_config_arg(p)
+    p.set_defaults(func=run)
+
+
+def iter_images(paths: list[Path]) -> Iterator[Path]:
+    """Each image named, and the images inside each folder named (sorted, not recursive)."""
+    from terminal.camera.recording import IMAGE_SUFFIXES
+
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(x for x in p.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES and x.is_file())
+        elif p.is_file():
+            yield p
+        else:
+            raise SourceError(f"{p}: no such image or folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print a verdict per image; exit 0 if every image passed, 1 otherwise."""
+    from terminal.analysis.annotate import write_annotated
+    from terminal.analysis.gate import QualityGate
+    from terminal.camera.recording import read_image_rgb
+
+    cfg = config_from_args(args)
+    try:
+        skip = parse_codes(args.skip)
+    except ValueError as err:
+        raise ConfigError(f"--skip: {err}") from None
+    images = list(iter_images(args.paths))
+    all_passed = True
+    with QualityGate.from_config(cfg, mode="image", skip=skip) as gate:
+        for path in progress(images, total=len(images), desc="analyze"):
+            image = read_image_rgb(path)
+            verdict = gate.analyze(image)
+            all_passed &= verdict.passed
+            if args.json:
+                print_json({"path": str(path), **verdict.to_dict()})
+            else:
+                status = "PASS" if verdict.passed else "FAIL " + ",".join(verdict.failures)
+                hint = f"  -> {verdict.message(args.lang)}" if verdict.instruction else ""
+                print(f"{path}: {status} (quality {verdict.quality:.2f}){hint}")
+            if args.annotate is not None:
+                write_annotated(args.annotate / f"{path.stem}.jpg", image, verdict)
+    return 0 if all_passed else 1
