@@ -150,7 +150,8 @@ class VerificationSession:
         if verdict.passed:
             self.timings.mark("first_pass", t)
         steady = self.steady.update(verdict.passed)
-        if t - (self.timings.start or t) >= self._limit:
+        start = self.timings.start if self.timings.start is not None else t
+        if t - start >= self._limit:
             self._timeout(t)
             return True
         self._step(frame, verdict, steady, t)

@@ -1,0 +1,170 @@
+"""Hardware-in-the-loop on recordings: whole sessions on photo attacks, blink clips, dark scenes, no-face clips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from terminal.analysis import codes as C
+from terminal.camera import open_source
+from terminal.camera.frame import Frame
+from terminal.config import Config
+from terminal.light.controller import LightController
+from terminal.light.devices import LightDevices, mock_factory
+from terminal.light.simscene import SimSource
+from terminal.matching.decision import Matcher
+from terminal.matching.enroll import enroll_images
+from terminal.matching.probe import FaceFinder
+from terminal.session import State, VerificationSession, run_session
+from terminal.session.schema import validate_result
+from tests.session.clips import blink_clip, photo_attack, video_frames, write_recording, yale
+from tests.session.conftest import session_config
+from tests.support.shared import data
+
+MakeSession = Callable[..., tuple[VerificationSession, list[dict[str, Any]]]]
+
+
+def feed_all(session: VerificationSession, frames: list[Frame]) -> dict[str, Any]:
+    """Feed frames until the session is done (end of frames ends it too)."""
+    for f in frames:
+        if session.feed(f):
+            break
+    else:
+        session.end_of_source()
+    assert session.result is not None
+    validate_result(session.result)
+    return session.result
+
+
+@pytest.mark.parametrize("subject", [1, 4, 8])
+def test_swaying_photo_fails_liveness(make_session: MakeSession, yale_ref: Callable[[int], Any], subject: int) -> None:
+    session, events = make_session(yale_ref(subject))
+    rec = feed_all(session, photo_attack(yale(subject, "normal"), 7.0, seed=subject))
+    assert rec["decision"] == "failed"
+    assert rec["reason_code"] == C.LIVENESS_FAILED
+    assert rec["liveness"]["outcome"] == "failed"
+    assert rec["liveness"]["passive"]["passed"] is False  # the photo never deformed either
+    assert rec["score"] is None and rec["n_probe"] == 0  # nothing was matched
+    assert [e["code"] for e in events if e["type"] == "guidance"][-1] == C.LIVENESS_FAILED
+
+
+def test_blink_clip_is_live_and_matches(make_session: MakeSession, yale_ref: Callable[[int], Any]) -> None:
+    session, events = make_session(yale_ref(4))
+    rec = feed_all(session, blink_clip(yale(4, "normal"), yale(4, "sleepy"), 4.0, blinks=(1.0,)))
+    assert rec["decision"] == "match", rec
+    assert rec["liveness"]["outcome"] == "passed"
+    assert rec["liveness"]["passive"]["score"] > 0.5
+    assert rec["score"] >= rec["threshold"]
+    assert 1.0 <= rec["timings"]["liveness_s"] <= 1.5  # the blink at 1.0 s, not before
+    states = [e["state"] for e in events if e["type"] == "state"]
+    assert states == ["searching", "guiding", "liveness", "capturing", "matching", "done"]
+    assert "LIVENESS_BLINK" in [e["code"] for e in events if e["type"] == "guidance"]
+    assert "embedding" not in rec
+
+
+def test_other_person_does_not_match(make_session: MakeSession, yale_ref: Callable[[int], Any]) -> None:
+    session, _ = make_session(yale_ref(8))
+    rec = feed_all(session, blink_clip(yale(4, "normal"), yale(4, "sleepy"), 4.0, blinks=(1.0,)))
+    assert rec["decision"] == "no_match"
+    assert rec["score"] < rec["threshold"]
+    assert rec["liveness"]["outcome"] == "passed"
+
+
+def test_blink_selfie_video_is_live(make_session: MakeSession, matcher: Matcher, finder: FaceFinder,
+                                    tmp_path: Path) -> None:
+    frames = video_frames("blink_selfie", 0, 96, fps=23.9)
+    # The reference: three frames of the same man from later in the clip, written as images.
+    import cv2
+
+    refs = []
+    for i, f in enumerate(video_frames("blink_selfie", 205, 235, fps=23.9)[::10]):
+        p = tmp_path / f"ref{i}.png"
+        cv2.imwrite(str(p), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+        refs.append(p)
+    template = enroll_images(refs, matcher, finder)[0]
+    session, _ = make_session(template, skip=())
+    rec = feed_all(session, frames)
+    assert rec["liveness"]["outcome"] == "passed", rec["liveness"]
+    assert rec["decision"] == "match", rec
+    assert rec["timings"]["decision_after_face_s"] <= 3.0
+
+
+def test_dark_start_light_converges_then_matches(make_session: MakeSession, cfg: Config,
+                                                 yale_ref: Callable[[int], Any]) -> None:
+    clip = blink_clip(yale(4, "normal"), yale(4, "sleepy"), 6.0, blinks=(1.0, 2.5, 4.0))
+    with LightDevices.from_config(cfg.light, pin_factory=mock_factory()) as devices:
+        src = SimSource([f.image for f in clip], ambient=0.03, devices=devices, fps=24.0, max_frames=len(clip))
+        light = LightController(cfg.light, devices, camera=src, fps=24.0)
+        session, events = make_session(yale_ref(4), light=light, devices=devices)
+        rec = run_session(src, session)
+        assert devices.duty == 0.0  # the ring light is off after the session
+    validate_result(rec)
+    assert rec["decision"] == "match", rec
+    assert rec["quality"]["counts"].get(C.TOO_DARK, 0) >= 1  # it did start dark
+    assert rec["timings"]["light_converged_s"] is not None
+    assert rec["timings"]["light_converged_s"] <= rec["timings"]["decision_s"]
+    assert rec["light"]["converged"] and rec["light"]["duty"] > 0.3
+    assert any(e["type"] == "light" and e["event"] == "converged" for e in events)
+
+
+def test_no_face_clip_times_out_with_no_face_dominant(make_session: MakeSession, tmp_path: Path) -> None:
+    c = session_config(timeout_s=3.0)
+    session, events = make_session(_any_template(), config=c, skip=())
+    src = open_source(f"replay:{data('videos/pyfeat_no_face/frames')}", c.camera, loop=True)
+    rec = run_session(src, session, max_frames=200)
+    validate_result(rec)
+    assert rec["decision"] == "timeout", (rec["reason_code"], rec["reason"], rec["frames"])
+    assert rec["reason_code"] == C.NO_FACE
+    assert rec["quality"]["dominant"][0]["code"] == C.NO_FACE
+    assert rec["quality"]["dominant"][0]["share"] > 0.9
+    assert "of frames no face in view" in rec["reason"]
+    assert rec["liveness"]["outcome"] == "not_reached"
+    assert rec["timings"]["first_face_s"] is None
+    assert next(e["code"] for e in events if e["type"] == "guidance") == C.NO_FACE
+
+
+def _any_template() -> Any:
+    # A reference is required but never reached: one unit vector of the model's size and name.
+    import numpy as np
+
+    from terminal.matching.template import Template
+    from terminal.modelstore import spec
+
+    s = spec("mobilefacenet_sirius_128d_fp16")
+    return Template(s.name, s.version, np.eye(1, 128, dtype=np.float32))
+
+
+def test_replay_is_deterministic(make_session: MakeSession, yale_ref: Callable[[int], Any], tmp_path: Path,
+                                 cfg: Config) -> None:
+    rec_dir = write_recording(blink_clip(yale(8, "normal"), yale(8, "sleepy"), 3.0, blinks=(0.8,)), tmp_path / "r")
+    out = []
+    for _ in range(2):
+        session, events = make_session(yale_ref(8))
+        rec = run_session(open_source(f"replay:{rec_dir}", cfg.camera), session)
+        out.append((rec, events))
+    (a, ea), (b, eb) = out
+    assert a["result_id"] != b["result_id"]
+    strip = ("result_id", "started_at", "finished_at")
+    assert {k: v for k, v in a.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}
+    assert [(e["type"], e["t"]) for e in ea] == [(e["type"], e["t"]) for e in eb]
+
+
+def test_cancel_and_include_embedding(make_session: MakeSession, yale_ref: Callable[[int], Any]) -> None:
+    session, _events = make_session(yale_ref(4))
+    frames = blink_clip(yale(4, "normal"), yale(4, "sleepy"), 1.0, blinks=())
+    for f in frames[:10]:
+        session.feed(f)
+    session.cancel("operator pressed stop")
+    assert session.state is State.DONE and session.result is not None
+    validate_result(session.result)
+    assert session.result["decision"] == "cancelled" and session.result["reason"] == "operator pressed stop"
+    assert session.feed(frames[11]) is True  # feeding a finished session is harmless
+    session.cancel("again")  # and cancelling it again changes nothing
+    assert session.result["reason"] == "operator pressed stop"
+    c = session_config(include_embedding=True)
+    s2, _ = make_session(yale_ref(4), config=c)
+    rec = feed_all(s2, blink_clip(yale(4, "normal"), yale(4, "sleepy"), 3.0, blinks=(0.8,)))
+    assert rec["decision"] == "match" and len(rec["embedding"]) == 128
