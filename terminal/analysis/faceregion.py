@@ -118,19 +118,20 @@ def face_crop(image_rgb: np.ndarray, face: FaceObservation) -> FaceCrop:
     """Warp the face into the canonical crop (INTER_AREA-like when shrinking, linear when enlarging)."""
     m, scale = alignment(face)
     img = image_rgb if image_rgb.ndim == 3 else np.repeat(image_rgb[:, :, None], 3, axis=2)
-    if scale < 0.5:
-        # Shrinking a lot with a linear warp aliases; pre-shrink the face box with INTER_AREA (cheap, only the box).
+    k = int(1.0 / (1.5 * scale))
+    if k >= 2:
+        # Shrinking a lot with a linear warp aliases. Pre-shrink only the face box by an integer factor with
+        # INTER_AREA (its fast path: exact box averaging), then warp the small copy.
         x0, y0, x1, y1 = face.bbox
         pad = 0.4 * (x1 - x0)
         bx0, by0 = max(int(x0 - pad), 0), max(int(y0 - pad), 0)
-        bx1, by1 = min(int(x1 + pad) + 1, img.shape[1]), min(int(y1 + pad) + 1, img.shape[0])
-        f = 2.0 * scale
-        box = img[by0:by1, bx0:bx1]
-        small = cv2.resize(box, (max(int((bx1 - bx0) * f), 1), max(int((by1 - by0) * f), 1)),
-                           interpolation=cv2.INTER_AREA)
-        shift = np.array([[1 / f, 0, bx0], [0, 1 / f, by0], [0, 0, 1]], dtype=np.float64)
-        m = m @ shift
-        img = small
+        bw = (min(int(x1 + pad) + 1, img.shape[1]) - bx0) // k * k
+        bh = (min(int(y1 + pad) + 1, img.shape[0]) - by0) // k * k
+        if bw >= k and bh >= k:
+            small = cv2.resize(img[by0:by0 + bh, bx0:bx0 + bw], (bw // k, bh // k), interpolation=cv2.INTER_AREA)
+            shift = np.array([[k, 0, bx0 + (k - 1) / 2], [0, k, by0 + (k - 1) / 2], [0, 0, 1]], dtype=np.float64)
+            m = m @ shift
+            img = small
     rgb = cv2.warpAffine(img, m, (CROP_W, CROP_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     return FaceCrop(grey=grey, rgb=rgb, scale=scale, is_colour=is_colour_image(rgb))

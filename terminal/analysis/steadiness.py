@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 
 import numpy as np
@@ -22,24 +21,29 @@ class SteadinessTracker:
 
     def __init__(self, window_s: float = 0.5) -> None:
         self.window_s = window_s
-        self._hist: deque[tuple[float, np.ndarray, float]] = deque()
+        self._hist: deque[tuple[float, float]] = deque()  # (time, speed since the previous frame)
+        self._last: tuple[float, np.ndarray, float] | None = None
 
     def reset(self) -> None:
         """Forget the history (a new member, or the face was lost)."""
         self._hist.clear()
+        self._last = None
 
     def update(self, timestamp_s: float, face: FaceObservation) -> float | None:
-        """Add one frame; the speed over the window, or None until the window holds at least 3 frames."""
-        if self._hist and timestamp_s <= self._hist[-1][0]:
+        """Add one frame; the speed over the window, or None until the window holds at least 2 speeds."""
+        pts = face.landmarks[STABLE, :2].copy()
+        ied = max(face.inter_eye_px, 1e-3)
+        last = self._last
+        if last is not None and timestamp_s <= last[0]:
             self.reset()  # time went backwards (a replay looped): start over rather than divide by <= 0
-        self._hist.append((timestamp_s, face.landmarks[STABLE, :2].copy(), max(face.inter_eye_px, 1e-3)))
+            last = None
+        self._last = (timestamp_s, pts, ied)
+        if last is not None:
+            t0, p0, d0 = last
+            disp = float(np.sqrt(((pts - p0) ** 2).sum(axis=1)).mean())
+            self._hist.append((timestamp_s, disp / ((d0 + ied) / 2.0) / (timestamp_s - t0)))
         while self._hist and timestamp_s - self._hist[0][0] > self.window_s:
             self._hist.popleft()
-        if len(self._hist) < 3:
+        if len(self._hist) < 2:
             return None
-        speeds = []
-        items = list(self._hist)
-        for (t0, p0, d0), (t1, p1, d1) in itertools.pairwise(items):
-            disp = float(np.linalg.norm(p1 - p0, axis=1).mean())
-            speeds.append(disp / ((d0 + d1) / 2.0) / (t1 - t0))
-        return float(np.median(speeds))
+        return float(np.median([speed for _, speed in self._hist]))
