@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("calibration needs at least two identities and one identity with two usable images")
     fmrs = sorted(set(REPORTED_FMRS) | {fmr}, reverse=True)
     data = [f"{d.parent.name}/{d.name}" for d in args.dirs]
-    record = calibration_record(embedder, scores, fmrs, data, args.gate, embedded.counts())
+    record = calibration_record(embedder, scores, fmrs, data, args.gate, embedded.counts(),
+                                skip=skip_codes(args) if args.gate else [], target_fmr=fmr)
     snippet = config_snippet(record, fmr)
     if args.out is not None:
         args.out.write_text(snippet)

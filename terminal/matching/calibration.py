@@ -42,12 +42,13 @@ def calibrate(scores: PairScores, fmrs: list[float]) -> dict[str, dict[str, Any]
 
 
 def calibration_record(embedder: Embedder, scores: PairScores, fmrs: list[float], data: list[str],
-                       gate: bool, counts: dict[str, int]) -> dict[str, Any]:
+                       gate: bool, counts: dict[str, int], skip: list[str] | None = None,
+                       target_fmr: float | None = None) -> dict[str, Any]:
     """The provenance-carrying record that `terminal calibrate` writes: model, data, date, thresholds."""
     return {
         "model": embedder.name, "model_version": embedder.version,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "data": data, "gate": gate, "counts": counts,
+        "target_fmr": target_fmr, "data": data, "gate": gate, "gate_skip": sorted(skip or []), "counts": counts,
         "genuine_pairs": len(scores.genuine), "impostor_pairs": len(scores.impostor),
         "thresholds": calibrate(scores, fmrs),
     }
