@@ -19,6 +19,8 @@ COMMANDS = [
     "terminal.cli.config_cmd",
     "terminal.cli.record",
     "terminal.cli.replay",
+    "terminal.cli.monitor",
+    "terminal.cli.outbox",
     "terminal.cli.light",
     "terminal.cli.enroll",
     "terminal.cli.verify",

@@ -1,0 +1,63 @@
+"""``terminal outbox ...`` and ``terminal monitor`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from terminal.cli.main import main
+from terminal.report.link import MqttLink
+from terminal.report.outbox import Outbox
+from terminal.report.settings import MqttConfig
+
+
+def config(tmp_path: Path) -> Path:
+    p = tmp_path / "config.toml"
+    p.write_text(f'[terminal]\nstate_dir = "{tmp_path}"\n[outbox]\nmax_rows = 10\n')
+    return p
+
+
+def test_outbox_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = config(tmp_path)
+    ob = Outbox(tmp_path / "outbox.sqlite")
+    ids = [ob.put(f"res-{i}", "result", {"decision": "match"}) for i in range(3)]
+    ob.mark_failed(ids[0], "PUBACK 135 Not authorized", 3600)
+    assert main(["outbox", "count", "--config", str(cfg)]) == 0
+    assert "3 waiting" in capsys.readouterr().out
+    assert main(["outbox", "list", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "res-0" in out and "135" in out and out.count("\n") == 3
+    assert main(["outbox", "list", "--json", "--config", str(cfg)]) == 0
+    assert '"decision":"match"' in capsys.readouterr().out
+    assert main(["outbox", "retry", "--config", str(cfg)]) == 0
+    assert "1 result(s) released" in capsys.readouterr().out and ob.alarm() is None
+    assert main(["outbox", "purge", str(ids[1]), "--config", str(cfg)]) == 1  # needs --yes
+    assert "--yes" in capsys.readouterr().err
+    assert main(["outbox", "purge", str(ids[1]), "--yes", "--config", str(cfg)]) == 0
+    assert [it.result_id for it in ob.list()] == ["res-0", "res-2"]
+
+
+@pytest.mark.broker
+def test_monitor_prints_status_and_results(mosquitto_factory: Any, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    broker = mosquitto_factory()
+    cfg = config(tmp_path)
+    rc: list[int] = []
+    t = threading.Thread(target=lambda: rc.append(main(["monitor", "--broker", broker.url, "--count", "3",
+                                                        "--seconds", "20", "--config", str(cfg)])))
+    t.start()
+    time.sleep(0.8)
+    link = MqttLink(MqttConfig(brokers=[broker.url], health_interval_s=3600), "shop-7", Outbox(tmp_path / "o.sqlite"))
+    link.start()
+    try:
+        link.publish_result({"result_id": "r-42", "decision": "match", "score": 0.91})
+        t.join(20)
+    finally:
+        link.stop()
+    out = capsys.readouterr().out
+    assert rc == [0]
+    assert "shop-7" in out and "ONLINE" in out and "r-42 decision=match score=0.91" in out
