@@ -19,11 +19,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from terminal.analysis.gate import QualityGate  # noqa: E402
-from terminal.analysis.landmarker import FaceLandmarker, FaceObservation  # noqa: E402
-from terminal.camera.recording import list_images, read_image_rgb  # noqa: E402
-from terminal.config import Config  # noqa: E402
-from tests.support.shared import shared_root  # noqa: E402
+from terminal.analysis.gate import QualityGate
+from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
+from terminal.camera.recording import list_images, read_image_rgb
+from terminal.config import Config
+from tests.support.shared import shared_root
 
 
 def frames_640x480(n: int) -> list[np.ndarray]:
