@@ -27,7 +27,7 @@ class FaceObservation:
     ``landmarks`` is (478, 3) float32: x, y in pixels; z in pixels too (MediaPipe scales z like x, by the
     image width). Angles are degrees from R = M[:3, :3] (see ../shared/models/PROVENANCE.md):
     ``yaw`` = atan2(-R20, hypot(R00, R10)), negative when the face turns toward the image's left;
-    ``pitch`` = atan2(R21, R22), positive when the face looks up; ``roll`` = atan2(R10, R00), positive when
+    ``pitch`` = atan2(R21, R22), negative when the face looks up (chin up); ``roll`` = atan2(R10, R00), positive when
     the head tilts counter-clockwise as seen in the image.
     """
 
