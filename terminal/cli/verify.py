@@ -9,7 +9,9 @@ from typing import Any
 
 from terminal.cli.common import add_config_arg, config_from_args, print_json
 from terminal.cli.enroll import add_gate_args, skip_codes
+from terminal.cli.verify_session import add_session_args, run_source
 from terminal.config.schema import Config
+from terminal.errors import ConfigError
 from terminal.matching.decision import Matcher
 from terminal.matching.enroll import VerifyResult, verify_still
 from terminal.matching.factory import build_matcher
@@ -30,11 +32,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("verify", help="verify a probe image against a reference (exit 0 match, 1 no match, 3 rejected)")
     p.add_argument("--reference", nargs="+", type=Path, required=True,
                    help="template JSON from `terminal enroll`, or one or more reference images")
-    p.add_argument("--probe", type=Path, required=True, help="probe image (one face)")
+    p.add_argument("--probe", type=Path, default=None, help="probe image (one face); or --source for a whole session")
     p.add_argument("--threshold", type=float, default=None,
                    help="override the calibrated threshold (for experiments; the config's is used otherwise)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_gate_args(p)
+    add_session_args(p)
     add_config_arg(p)
     p.set_defaults(func=run)
 
@@ -77,6 +80,10 @@ def print_result(result: VerifyResult, as_json: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     """Verify and print; the exit code tells match (0), no match (1) or rejected probe (3)."""
     cfg = config_from_args(args)
+    if (args.probe is None) == (args.source is None):
+        raise ConfigError("verify needs exactly one of --probe IMAGE or --source SOURCE")
+    if args.source is not None:
+        return run_source(args, cfg)
     result = run_still(args, cfg)
     print_result(result, args.json)
     return EXIT_CODES[result.decision]
