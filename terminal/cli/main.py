@@ -27,6 +27,7 @@ COMMANDS = [
     "terminal.cli.calibrate",
     "terminal.cli.evaluate",
     "terminal.cli.analyze",
+    "terminal.cli.diagnose",
 ]
 
 

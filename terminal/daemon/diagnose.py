@@ -1,0 +1,160 @@
+"""The field technician's self-test: run every check, collect pass/warn/fail/skip, render a table or JSON.
+
+``run_diagnostics(cfg)`` is what ``terminal diagnose`` and the daemon's ``diagnose`` MQTT command call. The
+daemon passes its own frame source and light devices (``source=``, ``devices=``) so the test runs on the
+hardware it already holds; the CLI lets run_diagnostics open them from the config.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from terminal.config import Config
+
+if TYPE_CHECKING:
+    from gpiozero import Factory
+
+    from terminal.camera.base import FrameSource
+    from terminal.light.devices import LightDevices
+
+log = logging.getLogger(__name__)
+
+Status = Literal["pass", "warn", "fail", "skip"]
+CHECKS = ("versions", "camera", "light", "models", "mqtt", "outbox", "disk", "clock", "thermal")
+
+
+@dataclass
+class CheckResult:
+    """One line of the table: a check's verdict, one-line summary and measured values."""
+
+    name: str
+    status: Status
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """True for a failure (the command exits non-zero)."""
+        return self.status == "fail"
+
+
+@dataclass(frozen=True)
+class DiagnoseLimits:
+    """Pass/fail thresholds (defaults for a Pi 4/5 terminal)."""
+
+    camera_frames: int = 20            # frames read for the camera check
+    camera_timeout_s: float = 10.0     # no frame within this: the camera hangs
+    min_fps_ratio: float = 0.5         # measured fps below ratio * camera.fps fails
+    dark_luma: float = 3.0             # mean luma below: black frames (lens cap, dead sensor)
+    bright_luma: float = 252.0         # mean luma above: saturated frames
+    light_steps: int = 4               # duty levels from 0 to max_duty
+    light_frames: int = 2              # frames averaged per level
+    min_free_mb: float = 200.0         # free space under the state dir
+    min_free_fraction: float = 0.05
+    max_temp_c: float = 80.0           # the SoC throttles at 80-85 °C
+    warn_temp_c: float = 70.0
+
+
+@dataclass
+class DiagnosticsReport:
+    """All check results, in the order they ran."""
+
+    checks: list[CheckResult]
+    terminal_id: str
+    started: float
+    snapshot: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed (warnings and skips are fine)."""
+        return not any(c.failed for c in self.checks)
+
+    def get(self, name: str) -> CheckResult:
+        """The result of one check by name; KeyError if it did not run."""
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (also the reply body of the ``diagnose`` MQTT command)."""
+        return {"ok": self.ok, "terminal_id": self.terminal_id, "started": self.started,
+                "snapshot": self.snapshot, "checks": [asdict(c) for c in self.checks]}
+
+    def table(self) -> str:
+        """The human table: one row per check, then the overall verdict."""
+        width = max(len(c.name) for c in self.checks) if self.checks else 5
+        mark = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+        rows = [f"{c.name:<{width}}  {mark[c.status]}  {c.summary}" for c in self.checks]
+        failed = [c.name for c in self.checks if c.failed]
+        rows.append("")
+        rows.append("all checks passed" if not failed else f"FAILED: {', '.join(failed)}")
+        if self.snapshot:
+            rows.append(f"snapshot: {self.snapshot}")
+        return "\n".join(rows)
+
+
+def timed(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
+    """Run one check; an unexpected exception becomes a failure of that check, never of the whole run."""
+    t0 = time.perf_counter()
+    try:
+        result = fn()
+    except Exception as err:  # a check must report, not crash the self-test
+        log.debug("check %s raised", name, exc_info=True)
+        result = CheckResult(name, "fail", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+    result.seconds = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_spec: str | None = None,
+                    devices: LightDevices | None = None, pin_factory: Factory | None = None,
+                    snapshot: Path | None = None, only: Iterable[str] | None = None,
+                    limits: DiagnoseLimits | None = None, sys_root: Path = Path("/")) -> DiagnosticsReport:
+    """Run the checks (all, or ``only``) and return the report; logs one journal line per failure.
+
+    ``source``/``devices`` are used as given (the daemon's); otherwise they are opened from ``cfg`` (or from
+    ``source_spec``, e.g. ``sim:IMAGE``, which is then lit by the light devices) and closed at the end.
+    ``sys_root`` redirects /sys and /run reads (tests).
+    """
+    from terminal.daemon import diag_hardware, diag_models, diag_mqtt, diag_system
+
+    lim = limits or DiagnoseLimits()
+    wanted = set(CHECKS if only is None else only)
+    unknown = wanted - set(CHECKS)
+    if unknown:
+        raise ValueError(f"unknown check(s) {', '.join(sorted(unknown))} (known: {', '.join(CHECKS)})")
+    report = DiagnosticsReport([], cfg.terminal.id, time.time())
+    hw = diag_hardware.Hardware(cfg, source=source, source_spec=source_spec, devices=devices,
+                                pin_factory=pin_factory, need_light="light" in wanted)
+    try:
+        plan: list[tuple[str, Callable[[], CheckResult]]] = [
+            ("versions", diag_system.check_versions),
+            ("camera", lambda: diag_hardware.check_camera(cfg, hw, lim)),
+            ("light", lambda: diag_hardware.check_light(cfg, hw, lim)),
+            ("models", lambda: diag_models.check_models(cfg, hw.last_image())),
+            ("mqtt", lambda: diag_mqtt.check_mqtt(cfg)),
+            ("outbox", lambda: diag_mqtt.check_outbox(cfg)),
+            ("disk", lambda: diag_system.check_disk(cfg, lim)),
+            ("clock", lambda: diag_system.check_clock(sys_root=sys_root)),
+            ("thermal", lambda: diag_system.check_thermal(lim, sys_root=sys_root)),
+        ]
+        for name, fn in plan:
+            if name in wanted:
+                report.checks.append(timed(name, fn))
+        if snapshot is not None:
+            shot = timed("snapshot", lambda: diag_hardware.write_snapshot(cfg, hw, snapshot))
+            report.checks.append(shot)
+            report.snapshot = str(snapshot) if not shot.failed else None
+    finally:
+        hw.close()
+    for c in report.checks:
+        if c.failed:
+            log.error("diagnose: %s failed: %s", c.name, c.summary,
+                      extra={"journal": {"RESULT": "diagnose_fail", "REASON": c.name}})
+    return report
