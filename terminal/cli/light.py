@@ -16,6 +16,7 @@ from terminal.errors import HardwareError, SourceError
 from terminal.light.controller import LightController, LightState
 from terminal.light.devices import LightDevices, mock_factory
 from terminal.light.measure import measure, to_linear
+from terminal.light.settings import LightConfig
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def run_test(args: argparse.Namespace) -> int:
             src.set_controls({"AeEnable": True})
     finally:
         devices.close()
-    return _judge(rows, light.fault_min_response, bool(args.json))
+    return _judge(rows, light, bool(args.json))
 
 
 def _frame(src: FrameSource) -> Any:
@@ -94,25 +95,27 @@ def _frame(src: FrameSource) -> Any:
     return frame
 
 
-def _judge(rows: list[dict[str, float]], min_response: float, as_json: bool) -> int:
+def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool) -> int:
+    # Same criterion as the controller's LIGHT_FAULT: linear light added per unit duty, relative to the target.
     lo, hi = to_linear(rows[0]["brightness"]), to_linear(rows[-1]["brightness"])
-    response = (hi - lo) / max(hi, lo, 1e-9)
-    clipped = rows[0]["brightness"] >= 250
-    verdict = {"lamp": "ok", "response": round(response, 3)}
+    t_lin = to_linear((light.target_low + light.target_high) / 2)
+    response = (hi - lo) / (max(rows[-1]["duty"] - rows[0]["duty"], 1e-9) * t_lin)
+    clipped = rows[-1]["brightness"] >= 250
+    verdict: dict[str, Any] = {"lamp": "ok", "response": round(response, 3)}
     if clipped:
         verdict["lamp"] = "unknown"
-    elif response < min_response:
+    elif response < light.fault_min_response:
         verdict["lamp"] = "dead"
     if as_json:
         print_json(verdict)
     else:
-        print(f"lamp: {verdict['lamp']} (linear brightness {'+' if response >= 0 else ''}{100 * response:.0f}% "
-              f"from duty {rows[0]['duty']} to {rows[-1]['duty']})")
+        print(f"lamp: {verdict['lamp']} (full duty adds {100 * response:.0f}% of the target light; "
+              f"dead below {100 * light.fault_min_response:.0f}%)")
     if verdict["lamp"] == "dead":
-        raise HardwareError(f"ring light gives no light: brightness changed {100 * response:.1f}% over the duty range "
+        raise HardwareError(f"ring light gives no light: full duty adds {100 * response:.1f}% of the target light "
                             "(lamp dead, unplugged, or MOSFET/wiring fault)")
     if clipped:
-        print("warning: the scene is saturated at duty 0; test again with less ambient light", file=sys.stderr)
+        print("warning: the scene saturates at full duty; test again with less ambient light", file=sys.stderr)
     return 0
 
 

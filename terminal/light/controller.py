@@ -125,6 +125,8 @@ class LightController:
         in_band = self.target[0] <= brightness <= self.target[1]
         self._in_band_run = self._in_band_run + 1 if in_band else 0
 
+        if self._goal is None and in_band:
+            self._goal = duty  # already in band at the start: nothing to do, hold
         if not in_band or self._goal is None or abs(duty - self._goal) > 1e-6:
             # Re-plan while out of band or still ramping (the lamp estimate improves as the duty moves);
             # once the duty has arrived and the face is in band the plan is frozen.
@@ -153,14 +155,16 @@ class LightController:
         if self._anchor is None:
             self._anchor = (duty, y)
         elif abs(duty - self._anchor[0]) >= self.cfg.fault_duty_delta:
-            # A lamp that works changes linear brightness noticeably when the duty moves this much.
+            # A working lamp adds the same absolute light whatever the ambient, so its efficacy (linear light per
+            # unit duty, relative to the target level) is judged, not the relative change: bright rooms are no
+            # reason to call a good lamp dead.
             d0, y0 = self._anchor
-            response = abs(y - y0) / max(y, y0, 1e-9)
+            response = abs(y - y0) / (abs(duty - d0) * self.t_lin)
             was_dead = self._dead
             self._dead = response < self.cfg.fault_min_response
             if self._dead and not was_dead:
-                log.warning("light: duty %.2f -> %.2f changed brightness by %.1f%%: lamp dead or unplugged",
-                            d0, duty, 100 * response)
+                log.warning("light: duty %.2f -> %.2f added %.1f%% of the target light per unit duty: lamp dead or "
+                            "unplugged", d0, duty, 100 * response)
             self._anchor = (duty, y)
 
     def _lamp_estimate(self) -> float:
@@ -251,8 +255,9 @@ class LightController:
         if self._debounced(UNEVEN_LIGHT, uneven or side):
             faults.append(UNEVEN_LIGHT)
         at_max = duty >= cfg.max_duty - 1e-6 or not self._devices_ok
+        # Backlight only matters when the face cannot be brought into the band despite it.
         back = m.background is not None and to_linear(m.background) > cfg.backlit_ratio * max(
-            to_linear(brightness), 1e-6) and (not in_band or at_max)
+            to_linear(brightness), 1e-6) and not in_band
         if self._debounced(BACKLIT, back):
             faults.append(BACKLIT)
         cam_max = self.exposure_us >= self.max_exposure and self.gain >= cfg.max_gain

@@ -46,8 +46,9 @@ class LightConfig(Section):
 
     # Fault detection.
     fault_duty_delta: float = Field(0.25, gt=0, le=1.0, description="duty rise that must show in brightness")
-    fault_min_response: float = Field(0.08, gt=0, le=1.0,
-                                      description="relative linear brightness rise below which the lamp is dead")
+    fault_min_response: float = Field(0.05, gt=0, le=1.0,
+                                      description="lamp is dead when full duty would add less linear light than "
+                                                  "this fraction of the target level")
     uneven_ratio: float = Field(2.5, gt=1.0, le=100, description="left/right face half linear ratio for UNEVEN_LIGHT")
     backlit_ratio: float = Field(3.0, gt=1.0, le=100, description="background/face linear ratio for BACKLIT")
     fault_frames: int = Field(3, ge=1, le=60, description="frames a lighting problem must persist to be reported")

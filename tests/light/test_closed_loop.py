@@ -136,9 +136,15 @@ def test_backlight_is_reported(face_images: dict[str, np.ndarray], cfg: LightCon
     img[:] = 255  # a window behind the member
     img[box[1]:box[3], box[0]:box[2]] = face.astype(np.uint8)
     src = SimSource([img], ambient=1.0, ring=0.2, devices=devices, face_box=box, seed=6)
-    ctl = LightController(cfg, devices, src)
+    limited = cfg.model_copy(update={"max_gain": 2.0})  # a camera that cannot make up for it
+    ctl = LightController(limited, devices, src)
     run = run_loop(ctl, src, 15)
-    assert BACKLIT in run.last.faults
+    assert not run.last.in_band
+    assert BACKLIT in run.last.faults and "TOO_DARK" in run.last.faults
+    # The same backlight with enough camera range: the face gets into the band and nothing is reported.
+    ctl = LightController(cfg, devices, src)
+    fixed = run_loop(ctl, src, 15)
+    assert fixed.last.in_band and BACKLIT not in fixed.last.faults
 
 
 class RefusingSource(FrameSource):
