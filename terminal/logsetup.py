@@ -40,6 +40,18 @@ def under_journald() -> bool:
     return st.st_dev == dev and st.st_ino == ino
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that always writes to the current sys.stderr (it may be replaced, e.g. by pytest)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def setup_logging(level: str = "info") -> None:
     """Configure the root logger once for the CLI or the daemon."""
     numeric = logging.getLevelName(level.upper())
@@ -50,7 +62,7 @@ def setup_logging(level: str = "info") -> None:
 
     handler: logging.Handler | None = journal_handler_if_available()
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         if under_journald():
             handler.setFormatter(WithFields(JournalPrefixFormatter("%(name)s: %(message)s")))
         else:
