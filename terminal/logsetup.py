@@ -40,10 +40,10 @@ def under_journald() -> bool:
     return st.st_dev == dev and st.st_ino == ino
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """A stream handler that always writes to the current sys.stderr (it may be replaced, e.g. by pytest)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 
