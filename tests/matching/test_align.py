@@ -38,12 +38,14 @@ def test_five_points_refuses_the_468_point_mesh() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(angle=st.floats(-60, 60), scale=st.floats(0.5, 4.0), tx=st.floats(-100, 300), ty=st.floats(-100, 300))
-def test_similarity_maps_a_transformed_template_back(angle: float, scale: float, tx: float, ty: float) -> None:
+@given(angle=st.floats(-60, 60), scale=st.floats(0.5, 4.0), tx=st.floats(-100, 300), ty=st.floats(-100, 300),
+       method=st.sampled_from(["lsq", "lmeds"]))
+def test_similarity_maps_a_transformed_template_back(angle: float, scale: float, tx: float, ty: float,
+                                                     method: str) -> None:
     m_fwd = cv2.getRotationMatrix2D((56.0, 56.0), angle, scale)
     m_fwd[:, 2] += (tx, ty)
     src = cv2.transform(ARCFACE_112[None], m_fwd)[0]
-    m = similarity_matrix(src, ARCFACE_112)
+    m = similarity_matrix(src, ARCFACE_112, method)
     back = cv2.transform(src[None].astype(np.float64), m)[0]
     np.testing.assert_allclose(back, ARCFACE_112, atol=1e-2)
 
@@ -63,6 +65,15 @@ def test_align_face_undoes_rotation_and_scale() -> None:
     assert err < 6.0, err
     # and the identity crop of an unrelated image is far off: the comparison above can fail
     assert np.abs(big[:112, :112][inner].astype(float) - face[inner].astype(float)).mean() > 30
+
+
+def test_least_squares_agrees_with_lmeds_on_noisy_points() -> None:
+    rng = np.random.default_rng(7)
+    m_fwd = cv2.getRotationMatrix2D((0.0, 0.0), 20.0, 2.2)
+    src = cv2.transform(ARCFACE_112[None], m_fwd)[0] + rng.normal(0, 0.8, (5, 2)).astype(np.float32)
+    a = cv2.transform(src[None].astype(np.float64), similarity_matrix(src, ARCFACE_112, "lsq"))[0]
+    b = cv2.transform(src[None].astype(np.float64), similarity_matrix(src, ARCFACE_112, "lmeds"))[0]
+    assert np.abs(a - ARCFACE_112).max() < 1.5 and np.abs(a - b).max() < 1.5
 
 
 def test_align_face_accepts_grey_and_other_sizes() -> None:
