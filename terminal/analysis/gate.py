@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
@@ -12,8 +13,10 @@ import numpy as np
 
 from terminal.analysis import codes as C
 from terminal.analysis import measures
+from terminal.analysis.detector import Detection, FaceDetector, distinct
 from terminal.analysis.faceregion import face_crop
 from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
+from terminal.analysis.secondlook import second_look
 from terminal.analysis.settings import QualityConfig
 from terminal.analysis.steadiness import SteadinessTracker
 from terminal.analysis.verdict import CheckResult, Verdict
@@ -25,8 +28,6 @@ log = logging.getLogger(__name__)
 
 # How much smaller the close-probe makes the frame: a face that fills it then covers about half of it.
 PROBE_SHRINK = 0.5
-# At most one close-probe per this much frame time in a stream (an empty terminal must not double its CPU load).
-PROBE_INTERVAL_S = 0.5
 
 
 def _margin(value: float, lo: float | None, hi: float | None) -> float:
@@ -67,6 +68,10 @@ class QualityGate:
         self._steady = SteadinessTracker(config.steady_window_s)
         self._probe: FaceLandmarker | None = None
         self._last_probe_t: float | None = None
+        self._detector: FaceDetector | None = None
+        self._models_dir: Path | None = None
+        self._last_count_t: float | None = None
+        self._tiled_count = 0  # faces the tiled detector counted at its last run (kept between runs in streams)
 
     @classmethod
     def from_config(cls, cfg: Config, mode: Literal["image", "video"] = "video",
@@ -79,12 +84,15 @@ class QualityGate:
                             max_faces=max(3, q.max_faces + 1), min_detection_confidence=q.min_detection_confidence)
         gate = cls(q, lm, skip=skip)
         gate._own_landmarker = True
+        gate._models_dir = cfg.models.dir
         return gate
 
     def reset(self) -> None:
         """Clear the stream state (steadiness window, probe timer): call between members."""
         self._steady.reset()
         self._last_probe_t = None
+        self._last_count_t = None
+        self._tiled_count = 0
 
     def close(self) -> None:
         """Release the landmarkers this gate created."""
@@ -93,6 +101,9 @@ class QualityGate:
         if self._probe is not None:
             self._probe.close()
             self._probe = None
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
 
     def __enter__(self) -> QualityGate:
         return self
@@ -108,9 +119,17 @@ class QualityGate:
         if not faces:
             self._steady.reset()
             return self._no_face(image_rgb, timestamp_s)
+        n = len(faces)
+        if n <= self.config.max_faces:
+            n = max(n, self._tiled_faces(image_rgb, timestamp_s))
+        return self._analyze_faces(image_rgb, faces, n, timestamp_s)
+
+    def _analyze_faces(self, image_rgb: np.ndarray, faces: list[FaceObservation], n: int,
+                       timestamp_s: float | None) -> Verdict:
+        """Every check on the largest of ``faces``; ``n`` is the face count for MULTIPLE_FACES."""
         face = faces[0]
-        results = [CheckResult(C.NO_FACE, float(len(faces)), (1.0, None), True)]
-        results += self._framing(face, len(faces), image_rgb.shape[1], image_rgb.shape[0])
+        results = [CheckResult(C.NO_FACE, float(n), (1.0, None), True)]
+        results += self._framing(face, n, image_rgb.shape[1], image_rgb.shape[0])
         results += self._pose(face)
         crop = face_crop(image_rgb, face)
         if C.EYES_CLOSED not in self.skip:
@@ -131,7 +150,7 @@ class QualityGate:
         h, w = image_rgb.shape[:2]
         x0, y0, x1, y1 = face.bbox
         box = (max(int(x0), 0), max(int(y0), 0), min(round(x1), w), min(round(y1), h))
-        return self._verdict(results, len(faces), face, box, luma)
+        return self._verdict(results, n, face, box, luma)
 
     def _framing(self, face: FaceObservation, n: int, w: int, h: int) -> list[CheckResult]:
         cfg, out = self.config, []
@@ -183,34 +202,88 @@ class QualityGate:
         elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < self.config.min_sharpness:
             # A face blurred beyond recognition is not found at all: say "hold still", not "show your face".
             results.append(CheckResult(C.BLURRY, sharp, (self.config.min_sharpness, None), False))
-        elif C.FACE_TOO_CLOSE not in self.skip and self._probe_due(timestamp_s):
-            width = self._probe_close(image_rgb)
-            if width is not None:
-                results.append(_check(C.FACE_TOO_CLOSE, width, None, self.config.max_face_width_frac))
+        elif self._probe_due(timestamp_s):
+            if self.config.second_look:
+                look = second_look(self._face_detector(), self._probe_landmarker(), image_rgb,
+                                   self.config.min_second_look_score)
+                if look.faces:
+                    # The landmarker confirmed the detection on a crop: judge that face like any other (its
+                    # steadiness is not tracked: a face seen only now and then has no motion history).
+                    n = max(len(look.faces), len(distinct(look.detections, self.config.min_profile_score)),
+                            self._tiled_faces(image_rgb, timestamp_s))
+                    return self._analyze_faces(image_rgb, look.faces, n, None)
+                results += self._unmeshed(look.detections, self._tiled_faces(image_rgb, timestamp_s))
+            if C.FACE_TOO_CLOSE not in self.skip and self.config.close_probe and len(results) == 1:
+                width = self._probe_close(image_rgb)
+                if width is not None:
+                    results.append(_check(C.FACE_TOO_CLOSE, width, None, self.config.max_face_width_frac))
         return self._verdict(results, 0, None, None, None)
 
+    def _unmeshed(self, detections: list[Detection], tiled: int) -> list[CheckResult]:
+        """Checks from detections the landmarker could not mesh: a turned head, or several faces."""
+        cfg, out = self.config, []
+        present = distinct(detections, cfg.min_profile_score)
+        n = max(len(present), tiled)
+        if C.MULTIPLE_FACES not in self.skip and n > cfg.max_faces:
+            out.append(_check(C.MULTIPLE_FACES, float(n), None, float(cfg.max_faces)))
+        if present and C.POSE_YAW not in self.skip:
+            # The value is the keypoint yaw ratio (eye distances), not degrees: there is no mesh to solve pose.
+            ratio = present[0].yaw_ratio()
+            res = _check(C.POSE_YAW, ratio, -cfg.min_profile_yaw_ratio, cfg.min_profile_yaw_ratio)
+            if not res.passed:
+                out.append(res)
+        return out
+
     def _probe_due(self, timestamp_s: float | None) -> bool:
-        if not self.config.close_probe:
+        """Whether a no-face second look / close probe may run now (at most one per interval in streams)."""
+        if not (self.config.close_probe or self.config.second_look):
             return False
         if timestamp_s is None:
             return True
-        if self._last_probe_t is not None and 0 <= timestamp_s - self._last_probe_t < PROBE_INTERVAL_S:
+        last = self._last_probe_t
+        if last is not None and 0 <= timestamp_s - last < self.config.second_look_interval_s:
             return False
         self._last_probe_t = timestamp_s
         return True
 
-    def _probe_close(self, image_rgb: np.ndarray) -> float | None:
-        """Look for a face on the frame shrunk into a padded canvas; its width as a share of the real frame."""
-        h, w = image_rgb.shape[:2]
+    def _tiled_faces(self, image_rgb: np.ndarray, timestamp_s: float | None) -> int:
+        """The tiled face count when it is enabled and MULTIPLE_FACES is checked, else 0."""
+        if not self.config.count_faces_tiled or C.MULTIPLE_FACES in self.skip:
+            return 0
+        return self._count_tiled(image_rgb, timestamp_s)
+
+    def _count_tiled(self, image_rgb: np.ndarray, timestamp_s: float | None) -> int:
+        """Faces the detector counts on the frame and 2x2 tiles; in streams re-counted once per interval."""
+        last = self._last_count_t
+        if timestamp_s is None or last is None or not 0 <= timestamp_s - last < self.config.second_look_interval_s:
+            self._last_count_t = timestamp_s
+            dets = self._face_detector().detect_tiled(image_rgb)
+            self._tiled_count = len(distinct(dets, self.config.min_tiled_face_score))
+        return self._tiled_count
+
+    def _face_detector(self) -> FaceDetector:
+        if self._detector is None:
+            from terminal.modelstore import model_path
+
+            self._detector = FaceDetector(model_path("face_detector", self._models_dir),
+                                          min_score=min(self.config.min_second_look_score, 0.9))
+        return self._detector
+
+    def _probe_landmarker(self) -> FaceLandmarker:
         if self._probe is None:
             self._probe = FaceLandmarker(mode="image", max_faces=1,
                                          min_detection_confidence=self.config.min_detection_confidence)
+        return self._probe
+
+    def _probe_close(self, image_rgb: np.ndarray) -> float | None:
+        """Look for a face on the frame shrunk into a padded canvas; its width as a share of the real frame."""
+        h, w = image_rgb.shape[:2]
         sw, sh = max(int(w * PROBE_SHRINK), 1), max(int(h * PROBE_SHRINK), 1)
         small = cv2.resize(image_rgb, (sw, sh), interpolation=cv2.INTER_AREA)
         fill = [int(v) for v in small.reshape(-1, small.shape[-1]).mean(axis=0)] if small.ndim == 3 else int(small.mean())
         canvas = cv2.copyMakeBorder(small, (h - sh) // 2, h - sh - (h - sh) // 2, (w - sw) // 2,
                                     w - sw - (w - sw) // 2, cv2.BORDER_CONSTANT, value=fill)
-        faces = self._probe.detect(canvas)
+        faces = self._probe_landmarker().detect(canvas)
         if not faces:
             return None
         x0, _, x1, _ = faces[0].bbox

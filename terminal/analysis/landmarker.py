@@ -67,6 +67,12 @@ def observation_from_result(landmarks: Any, blendshapes: Any, matrix: Any, width
     pts[:, 2] *= width
     shapes = {c.category_name: float(c.score) for c in blendshapes} if blendshapes is not None else {}
     mat = np.asarray(matrix, dtype=np.float32).reshape(4, 4) if matrix is not None else np.eye(4, dtype=np.float32)
+    return observation_from_pixels(pts, shapes, mat)
+
+
+def observation_from_pixels(pts: np.ndarray, shapes: dict[str, float], mat: np.ndarray) -> FaceObservation:
+    """Build a FaceObservation from (478, 3) pixel landmarks, blendshape scores and the 4x4 pose matrix."""
+    pts = np.asarray(pts, dtype=np.float32)
     x0, y0 = float(pts[:, 0].min()), float(pts[:, 1].min())
     x1, y1 = float(pts[:, 0].max()), float(pts[:, 1].max())
     right = pts[list(RIGHT_EYE_CORNERS), :2].mean(axis=0)

@@ -19,6 +19,13 @@ class QualityConfig(Section):
     max_center_offset: float = Field(0.22, gt=0, le=0.5,
                                      description="FACE_OFF_CENTER when the face centre is further than this share of the frame from its centre")
     close_probe: bool = Field(True, description="when no face is found, look again on a shrunk frame to tell FACE_TOO_CLOSE")
+    second_look: bool = Field(True, description="when the landmarker finds no face, run the BlazeFace detector and mesh what it finds on a crop (profiles, raised chins, masks)")
+    second_look_interval_s: float = Field(0.5, ge=0, le=10, description="in streams, at most one second look / secondary face count per this much frame time (results are kept in between)")
+    min_second_look_score: float = Field(0.35, gt=0, lt=1, description="detector score from which a detection is meshed on a crop (the landmarker must then confirm it)")
+    min_profile_score: float = Field(0.6, gt=0, lt=1, description="unmeshed detection score from which a face counts as present (POSE_YAW, MULTIPLE_FACES without landmarks)")
+    min_profile_yaw_ratio: float = Field(0.25, gt=0, le=2, description="POSE_YAW for an unmeshed face when the nose tip is this many eye distances to the side of the eye midpoint (frontal <= 0.15, 30 deg ~ 0.3)")
+    count_faces_tiled: bool = Field(True, description="also count faces with the detector on the frame and 2x2 tiles (small background faces) for MULTIPLE_FACES")
+    min_tiled_face_score: float = Field(0.7, gt=0, lt=1, description="detector score from which a tiled detection counts as a face")
     # Pose (ISO/IEC 19794-5 / ICAO allow +-5 yaw/pitch and +-8 roll for passports; verification tolerates more)
     max_yaw_deg: float = Field(15.0, gt=0, le=90)
     max_pitch_deg: float = Field(15.0, gt=0, le=90)

@@ -1,0 +1,73 @@
+"""The gate's second look at a frame where the landmarker found no face: detector, then mesh the detection.
+
+MediaPipe's FaceLandmarker runs its own face detector on the whole frame and meshes what it finds. On a
+strong profile, a raised chin or a face under a pasted mask that step fails although the stand-alone
+detector still finds the face. Cropping the frame around that detection (the face then fills half of a
+256x256 canvas, the scale the landmark model is trained for) lets the landmarker mesh many of these faces:
+the gate then measures the real pose, occlusion and light instead of saying "no face". A face that cannot be
+meshed is still reported: a confident detection whose nose tip sits far to one side of the eyes is a head
+turned away (POSE_YAW), several confident detections are MULTIPLE_FACES.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from terminal.analysis.detector import Detection, FaceDetector, containment, distinct
+from terminal.analysis.landmarker import FaceLandmarker, FaceObservation, observation_from_pixels
+
+log = logging.getLogger(__name__)
+
+CROP_SIZE = 256  # px of the canvas the detection is meshed on
+CROP_SCALE = 2.0  # canvas side / detection box side: the face fills about half of the canvas
+MAX_MESHED = 2  # mesh at most this many detections (one more than a member: enough to see a second face)
+
+
+@dataclass
+class SecondLook:
+    """What the second look found: meshed faces (frame pixels, largest first) and the raw detections."""
+
+    faces: list[FaceObservation] = field(default_factory=list)
+    detections: list[Detection] = field(default_factory=list)
+
+
+def mesh_detection(landmarker: FaceLandmarker, image_rgb: np.ndarray, det: Detection) -> FaceObservation | None:
+    """Mesh one detection on a square canvas around it; the observation is mapped back to frame pixels."""
+    x0, y0, x1, y1 = det.box
+    side = max(x1 - x0, y1 - y0) * CROP_SCALE
+    if side < 4:
+        return None
+    s = CROP_SIZE / side
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    m = np.array([[s, 0.0, CROP_SIZE / 2 - cx * s], [0.0, s, CROP_SIZE / 2 - cy * s]])
+    img = image_rgb if image_rgb.ndim == 3 else np.repeat(image_rgb[:, :, None], 3, axis=2)
+    fill = [int(v) for v in img[::8, ::8, :3].reshape(-1, 3).mean(axis=0)]
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    canvas = cv2.warpAffine(img[:, :, :3], m, (CROP_SIZE, CROP_SIZE), flags=interp,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    found = landmarker.detect(canvas)
+    if not found:
+        return None
+    pts = found[0].landmarks.copy()
+    pts[:, 0] = (pts[:, 0] - m[0, 2]) / s
+    pts[:, 1] = (pts[:, 1] - m[1, 2]) / s
+    pts[:, 2] /= s
+    return observation_from_pixels(pts, found[0].blendshapes, found[0].matrix)
+
+
+def second_look(detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray,
+                min_score: float) -> SecondLook:
+    """Detect faces, then mesh the best ``MAX_MESHED`` detections of at least ``min_score``."""
+    dets = distinct(detector.detect(image_rgb), min_score)
+    faces: list[FaceObservation] = []
+    for det in dets[:MAX_MESHED]:
+        face = mesh_detection(landmarker, image_rgb, det)
+        if face is not None and all(containment(face.bbox, f.bbox) < 0.3 for f in faces):
+            faces.append(face)
+    faces.sort(key=lambda f: -(f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]))
+    log.debug("second look: %d detections, %d meshed", len(dets), len(faces))
+    return SecondLook(faces=faces, detections=dets)
