@@ -28,6 +28,7 @@ COMMANDS = [
     "terminal.cli.evaluate",
     "terminal.cli.analyze",
     "terminal.cli.diagnose",
+    "terminal.cli.run",
 ]
 
 

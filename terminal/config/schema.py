@@ -9,6 +9,7 @@ from pydantic import Field
 
 from terminal.analysis.settings import QualityConfig
 from terminal.config.base import Section
+from terminal.daemon.settings import DaemonConfig
 from terminal.light.settings import LightConfig
 from terminal.matching.settings import MatchingConfig
 from terminal.report.settings import MqttConfig, OutboxConfig
@@ -64,4 +65,5 @@ class Config(Section):
     session: SessionConfig = SessionConfig()
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()
+    daemon: DaemonConfig = DaemonConfig()
     logging: LoggingConfig = LoggingConfig()

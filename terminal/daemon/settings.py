@@ -1,0 +1,22 @@
+"""Config section ``[daemon]``: how ``terminal run`` supervises the camera and starts sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from terminal.config.base import Section
+
+
+class DaemonConfig(Section):
+    """Daemon behaviour: camera retries, idle and walk-up mode."""
+
+    camera_retry_min_s: float = Field(1.0, gt=0, le=60, description="first delay before reopening a failed camera")
+    camera_retry_max_s: float = Field(30.0, gt=0, le=600, description="retry delay cap (doubles per failure)")
+    walkup_reference: Path | None = Field(
+        None, description="walk-up mode: a reference template (JSON from 'terminal enroll'); a session starts "
+                          "when a face appears. Default: off, sessions start only on a 'verify' command")
+    walkup_check_s: float = Field(0.3, gt=0, le=10, description="walk-up: look for a face this often while idle")
+    walkup_cooldown_s: float = Field(5.0, ge=0, le=600, description="walk-up: wait this long after a session")
+    status_interval_s: float = Field(5.0, gt=0, le=600, description="how often STATUS= and health fields refresh")
