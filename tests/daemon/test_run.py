@@ -1,0 +1,227 @@
+"""The daemon end to end: replay camera + real mosquitto + sd_notify socket, as systemd would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from terminal.cli.main import main
+from tests.daemon.sockets import DatagramListener
+from tests.report.helpers import Central
+from tests.session.clips import blink_clip, video_frames, write_recording, yale
+from tests.support.broker import Mosquitto
+
+REPO = Path(__file__).resolve().parents[2]
+TID = "kc-test-01"
+
+
+def notifications(listener: DatagramListener, wait: float = 0.05) -> list[str]:
+    """All sd_notify lines received so far."""
+    return [line for msg in listener.drain(wait) for line in msg.decode().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A reference template of Yale subject 02, enrolled from the 'normal' shot with the real models."""
+    d = tmp_path_factory.mktemp("ref")
+    import cv2
+
+    img = d / "subject02.png"
+    cv2.imwrite(str(img), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
+    out = d / "ref.json"
+    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) == 0
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def live_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Subject 02 looking at the camera and blinking (open-eyed shot with the sleepy shot in between)."""
+    frames = blink_clip(yale(2, "normal"), yale(2, "sleepy"), seconds=4.0, blinks=(0.8, 2.4), fps=24.0)
+    return write_recording(frames, tmp_path_factory.mktemp("clips") / "live")
+
+
+def write_config(tmp: Path, broker: Mosquitto, source: Path, **extra: str) -> Path:
+    """A daemon config: replay camera, plain MQTT 5 on loopback, mock GPIO, state in tmp."""
+    lines = [
+        "[terminal]", f'id = "{TID}"', f'state_dir = "{tmp / "state"}"',
+        "[camera]", 'backend = "replay"', f'source = "{source}"', "fps = 24.0",
+        "[mqtt]", f'brokers = ["mqtt://127.0.0.1:{broker.port}"]', "health_interval_s = 2.0",
+        "require_deadline = false", "backoff_max_s = 1.0",
+        "[light]", 'pin_factory = "mock"',
+        "[session]", "timeout_s = 20.0",
+    ]
+    for k, v in extra.items():
+        lines.append(f"{k} = {v}")
+    p = tmp / "config.toml"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+class Daemon:
+    """``terminal run`` in a subprocess with NOTIFY_SOCKET and WATCHDOG_USEC set, like systemd does."""
+
+    def __init__(self, config: Path, watchdog_s: float = 2.0) -> None:
+        self.notify = DatagramListener()
+        env = {**os.environ, "NOTIFY_SOCKET": self.notify.env_value, "WATCHDOG_USEC": str(int(watchdog_s * 1e6)),
+               "PYTHONUNBUFFERED": "1"}
+        env.pop("WATCHDOG_PID", None)
+        self.log = config.parent / "daemon.log"
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config",
+                                      str(config)], env=env, cwd=REPO, stdout=self.log.open("wb"),
+                                     stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+
+    def wait_for(self, prefix: str, timeout: float = 60.0) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.lines += notifications(self.notify, 0.1)
+            for line in self.lines:
+                if line.startswith(prefix):
+                    return line
+            if self.proc.poll() is not None:
+                break
+        raise AssertionError(f"no {prefix!r} from the daemon; got {self.lines[-10:]}; log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> tuple[int, float]:
+        t0 = time.monotonic()
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        return rc, time.monotonic() - t0
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def command(central: Central, name: str, body: dict[str, Any]) -> None:
+    central.client.publish(f"terminal/{TID}/cmd/{name}", json.dumps(body), qos=1)
+
+
+def test_verify_command_in_events_and_one_result_out(
+        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
+    broker = mosquitto_factory()
+    central = Central(broker, f"terminal/{TID}/#")
+    d = Daemon(write_config(tmp_path, broker, live_clip))
+    try:
+        ready = d.wait_for("READY=1")
+        assert ready
+        central.wait_for("status", lambda p: p.get("state") == "online")
+        # Bad input first: the daemon answers with an error and keeps serving.
+        central.client.publish(f"terminal/{TID}/cmd/verify", b"{not json", qos=1)
+        command(central, "verify", {"request_id": "r-bad-1", "template": {"model": "x"}})
+        command(central, "frobnicate", {"request_id": "r-bad-2"})
+        errors = central.wait_for("reply", lambda p: p.get("ok") is False, n=3)
+        codes = {e["error"]["code"] for e in errors}
+        assert {"BAD_JSON", "UNKNOWN_COMMAND"} <= codes and len(codes & {"BAD_TEMPLATE", "INVALID", "WRONG_MODEL"}) == 1
+        command(central, "verify", {"request_id": "r-001", "template": reference})
+        result = central.wait_for("result", timeout=60)[0]
+        assert result["request_id"] == "r-001"
+        assert result["terminal_id"] == TID
+        assert result["decision"] == "match", result
+        assert result["score"] >= result["threshold"]
+        assert "embedding" not in result and "image" not in result  # privacy by default: scores, not faces
+        events = central.on("event")
+        assert any(e.get("type") == "guidance" for e in events)
+        assert all(e.get("request_id") == "r-001" for e in events if "request_id" in e)
+        # Exactly one result for the request, and the watchdog was fed while frames flowed.
+        time.sleep(0.5)
+        assert len([r for r in central.on("result") if r["request_id"] == "r-001"]) == 1
+        assert any(line == "WATCHDOG=1" for line in d.lines + notifications(d.notify))
+        command(central, "ping", {"request_id": "r-ping"})
+        assert central.wait_for("reply", lambda p: p.get("request_id") == "r-ping")[0]["pong"] is True
+        rc, took = d.stop()
+        assert rc == 0 and took < 10
+        central.wait_for("status", lambda p: p.get("state") == "stopped")
+        assert "STOPPING=1" in d.lines + notifications(d.notify)
+    finally:
+        d.kill()
+        central.close()
+
+
+def test_sigterm_mid_session_sends_cancelled_and_exits_zero(
+        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any]) -> None:
+    broker = mosquitto_factory()
+    central = Central(broker, f"terminal/{TID}/#")
+    no_face = write_recording(video_frames("pyfeat_no_face", 0, 60, fps=24.0), tmp_path / "noface")
+    d = Daemon(write_config(tmp_path, broker, no_face))
+    try:
+        d.wait_for("READY=1")
+        central.wait_for("status", lambda p: p.get("state") == "online")
+        command(central, "verify", {"request_id": "r-term", "template": reference})
+        central.wait_for("reply", lambda p: p.get("request_id") == "r-term" and p.get("ok"))
+        central.wait_for("event", lambda p: p.get("request_id") == "r-term")
+        rc, took = d.stop(signal.SIGTERM)
+        assert rc == 0
+        assert took < 10, f"SIGTERM to exit took {took:.1f} s"
+        result = central.wait_for("result", lambda p: p.get("request_id") == "r-term")[0]
+        assert result["decision"] == "cancelled"
+        central.wait_for("status", lambda p: p.get("state") == "stopped")
+    finally:
+        d.kill()
+        central.close()
+
+
+def test_sighup_invalid_config_keeps_running(tmp_path: Path, mosquitto_factory: Any, live_clip: Path) -> None:
+    broker = mosquitto_factory()
+    central = Central(broker, f"terminal/{TID}/#")
+    cfg = write_config(tmp_path, broker, live_clip)
+    d = Daemon(cfg)
+    try:
+        d.wait_for("READY=1")
+        good = cfg.read_text()
+        cfg.write_text(good + "[camera.oops]\nx = 1\n")
+        d.proc.send_signal(signal.SIGHUP)
+        refused = d.wait_for("STATUS=config reload refused")
+        assert "camera" in refused
+        assert d.proc.poll() is None
+        cfg.write_text(good.replace("health_interval_s = 2.0", "health_interval_s = 3.0"))
+        d.lines.clear()
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for("RELOADING=1")
+        central.wait_for("status", lambda p: p.get("state") == "online")
+        command(central, "ping", {"request_id": "r-ping-2"})
+        assert central.wait_for("reply", lambda p: p.get("request_id") == "r-ping-2")[0]["ok"] is True
+        rc, _ = d.stop()
+        assert rc == 0
+    finally:
+        d.kill()
+        central.close()
+
+
+def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> None:
+    """A camera that hangs inside read() (here: a frame file that is a FIFO nobody writes) stops WATCHDOG=1."""
+    rec = tmp_path / "frozen"
+    rec.mkdir()
+    lines = (live_clip / "frames.jsonl").read_text().splitlines()[:24]
+    for line in lines:
+        name = json.loads(line)["file"]
+        (rec / name).write_bytes((live_clip / name).read_bytes())
+    fifo_line = json.loads(lines[-1])
+    fifo_line.update(index=24, file="frozen.png", timestamp=fifo_line["timestamp"] + 1 / 24)
+    os.mkfifo(rec / "frozen.png")
+    (rec / "frames.jsonl").write_text("\n".join([*lines, json.dumps(fifo_line)]) + "\n")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[terminal]\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
+                   f'source = "{rec}"\nfps = 24.0\n[mqtt]\nenabled = false\n[light]\npin_factory = "mock"\n')
+    d = Daemon(cfg, watchdog_s=0.4)
+    try:
+        d.wait_for("READY=1")
+        d.wait_for("WATCHDOG=1")
+        time.sleep(1.5)  # the 24 frames last 1 s; then read() blocks on the FIFO
+        notifications(d.notify)
+        time.sleep(1.2)  # three watchdog periods: systemd would have killed and restarted the service by now
+        late = [x for x in notifications(d.notify) if x == "WATCHDOG=1"]
+        assert late == []
+        assert d.proc.poll() is None  # hung, not crashed: exactly what only the watchdog can catch
+    finally:
+        d.kill()
