@@ -136,10 +136,11 @@ class QualityGate:
             results.append(_check(C.EYES_CLOSED, min(measures.eye_openness(face)), self.config.min_eye_openness, None))
         if C.OCCLUDED_GLASSES not in self.skip:
             results.append(_check(C.OCCLUDED_GLASSES, measures.glasses_score(crop), None, self.config.max_glasses_score))
-        if C.OCCLUDED_FACE not in self.skip:
-            results.append(_check(C.OCCLUDED_FACE, measures.occlusion_score(crop), None,
-                                  self.config.max_occlusion_score))
         luma, under, over = measures.luminance_stats(crop)
+        if C.OCCLUDED_FACE not in self.skip:
+            washed_out = luma > self.config.max_face_luma or over > self.config.max_overexposed_share
+            results.append(_check(C.OCCLUDED_FACE, measures.occlusion_score(crop, use_texture=not washed_out), None,
+                                  self.config.max_occlusion_score))
         results += self._light(crop, luma, under, over)
         if C.BLURRY not in self.skip:
             results.append(_check(C.BLURRY, measures.sharpness(crop), self.config.min_sharpness, None))

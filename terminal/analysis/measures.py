@@ -126,15 +126,38 @@ def glasses_score(crop: FaceCrop) -> float:
     return max(dark / SUNGLASS_DARKNESS, (bridge + rim) / FRAME_LINE)
 
 
-def occlusion_score(crop: FaceCrop) -> float:
-    """How different the lower face looks from the upper face's skin (mask, hand): chroma when colour."""
-    upper = np.concatenate([crop.region_rgb("forehead").reshape(-1, 3), crop.region_rgb("cheek_l").reshape(-1, 3)[:0]])
-    lower = np.concatenate([crop.region_rgb("mouth").reshape(-1, 3), crop.region_rgb("chin").reshape(-1, 3)])
+OCCLUSION_CHROMA = 21.6  # YCrCb chroma distance, lower face vs forehead, that reads as a cover (skin has one chroma)
+FLAT_MOUTH = 0.04  # relative luma contrast of the mouth region below which nothing of the mouth shows
+
+
+def chroma_distance(crop: FaceCrop) -> float:
+    """YCrCb chroma distance between the mouth+chin and the forehead (0 on greyscale frames)."""
     if not crop.is_colour:
         return 0.0
+    upper = crop.region_rgb("forehead").reshape(-1, 3)
+    lower = np.concatenate([crop.region_rgb("mouth").reshape(-1, 3), crop.region_rgb("chin").reshape(-1, 3)])
     yu = cv2.cvtColor(upper[None], cv2.COLOR_RGB2YCrCb)[0].astype(np.float32).mean(axis=0)
     yl = cv2.cvtColor(lower[None], cv2.COLOR_RGB2YCrCb)[0].astype(np.float32).mean(axis=0)
-    return float(np.hypot(yu[1] - yl[1], yu[2] - yl[2])) / 12.0
+    return float(np.hypot(yu[1] - yl[1], yu[2] - yl[2]))
+
+
+def mouth_contrast(crop: FaceCrop) -> float:
+    """Luma standard deviation of the mouth region over its mean: lips, lip line and shading always show."""
+    mouth = crop.region("mouth").astype(np.float32)
+    return float(mouth.std()) / (float(mouth.mean()) + 8.0)
+
+
+def occlusion_score(crop: FaceCrop, use_texture: bool = True) -> float:
+    """Evidence of a cover over the lower face (mask, hand), 1.0 at the limit: its chroma or a flat mouth.
+
+    A cover's colour differs from skin (chroma, colour frames only); and it hides the mouth's structure,
+    which every uncovered mouth has (real faces >= 0.05 relative contrast, pasted masks <= 0.03). Pass
+    ``use_texture=False`` on an over-exposed face: clipping flattens every region, so flatness means nothing.
+    """
+    score = chroma_distance(crop) / OCCLUSION_CHROMA
+    if use_texture:
+        score = max(score, FLAT_MOUTH / max(mouth_contrast(crop), 1e-3))
+    return score
 
 
 def stable_points(face: FaceObservation) -> np.ndarray:

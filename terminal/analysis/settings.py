@@ -35,7 +35,7 @@ class QualityConfig(Section):
                                     description="EYES_CLOSED when either eye's lid gap / eye width is below this")
     # Occlusion
     max_glasses_score: float = Field(1.0, gt=0, description="OCCLUDED_GLASSES above this: 1.0 = lenses 70% darker than cheeks or frame lines of summed depth 0.3")
-    max_occlusion_score: float = Field(1.8, gt=0, description="OCCLUDED_FACE above this: lower-face vs forehead chroma distance in units of 12 (colour frames only)")
+    max_occlusion_score: float = Field(1.0, gt=0, description="OCCLUDED_FACE above this: 1.0 = lower-face vs forehead chroma distance 21.6 (colour frames), or mouth-region contrast down to 0.04")
     # Light (OFIQ-style face-region luminance on 0..255 luma)
     min_face_luma: float = Field(45.0, ge=0, le=255, description="TOO_DARK below this mean face luma")
     max_face_luma: float = Field(210.0, ge=0, le=255, description="TOO_BRIGHT above this mean face luma")

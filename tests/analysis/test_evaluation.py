@@ -33,13 +33,12 @@ def test_report_has_the_documented_shape(evaluation: tuple[dict[str, Any], list[
 def test_quality_set_figures(evaluation: tuple[dict[str, Any], list[Sample]]) -> None:
     report, _ = evaluation
     s = report["summary"]
-    # Regression floor at the measured figures (docs/quality.md); the targets are 0.95 / 0.95.
+    # The targets (measured 0.975 macro, 0.965 ok, every condition >= 0.91: docs/quality.md).
     assert s["ok_pass_rate"] >= 0.95
-    assert s["correct_rate_macro"] >= 0.89
+    assert s["correct_rate_macro"] >= 0.97
     rates = {k: r["correct"] / r["n"] for k, r in report["per_condition"].items()}
-    for code in ("BLURRY", "EYES_CLOSED", "NO_FACE", "OCCLUDED_GLASSES", "POSE_ROLL", "TOO_BRIGHT", "TOO_DARK",
-                 "UNEVEN_LIGHT"):
-        assert rates[code] >= 0.9, (code, rates[code])
+    for code, rate in rates.items():
+        assert rate >= 0.9, (code, rate)
 
 
 def test_cli_evaluate_quality_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
