@@ -252,12 +252,14 @@ class MqttLink:
                 self._client = client
             cf.connect(client, self.cfg, url)
             deadline = time.monotonic() + self.cfg.connect_timeout_s
+            rc = mqtt.MQTT_ERR_SUCCESS
             while not self._connected.is_set() and time.monotonic() < deadline and not self._stop.is_set():
-                if client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
+                rc = client.loop(timeout=0.1)
+                if rc != mqtt.MQTT_ERR_SUCCESS:
                     break
             if self._connected.is_set():
                 return client
-            log.warning("no session with %s within %.0f s", url, self.cfg.connect_timeout_s)
+            log.warning("no session with %s (%s)", url, "timeout" if rc == mqtt.MQTT_ERR_SUCCESS else mqtt.error_string(rc))
         except (OSError, ValueError) as err:  # ssl.SSLError and socket errors are OSErrors
             log.warning("cannot connect to %s: %s", url, err)
         self.stats["connect_failures"] += 1
@@ -342,7 +344,8 @@ class MqttLink:
                 client.loop(timeout=0.05)
             self._commit_acks()
             client.disconnect()
-            client.loop(timeout=0.1)
+            if client.socket() is not None:  # paho logs an ERROR when looping a closed client
+                client.loop(timeout=0.1)
             with self._client_lock:
                 self._client = None
             self._connected.clear()
