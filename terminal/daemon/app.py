@@ -29,11 +29,12 @@ from terminal.light.controller import LightController
 from terminal.light.devices import LightDevices
 from terminal.matching.decision import Matcher
 from terminal.matching.factory import build_matcher
-from terminal.matching.template import Template, TemplateError, load_template
+from terminal.matching.template import Template, load_template
 from terminal.report.commands import parse_deadline
 from terminal.report.errors import CommandError
 from terminal.report.link import MqttLink
 from terminal.report.outbox import Outbox
+from terminal.report.templates import default_template_validator
 from terminal.session.machine import SessionRequest, VerificationSession
 
 log = logging.getLogger(__name__)
@@ -89,15 +90,22 @@ class TerminalDaemon:
         """Open the outbox and the MQTT link, load the models, claim the light; raise TerminalError if fatal."""
         self.notifier.status("starting: opening outbox")
         self.outbox = Outbox.from_config(self.cfg.outbox, self.cfg.terminal.state_dir)
-        self.link = MqttLink(self.cfg.mqtt, self.cfg.terminal.id, self.outbox)
-        self.link.set_command_handler(self._on_command)
-        self.link.set_health_provider(self.health)
-        self.link.start()
         self.notifier.status("starting: loading models")
         self._load_models()
+        self._start_link()
         self._open_light()
         self._load_walkup_reference()
         self.notifier.status("starting: opening camera")
+
+    def _start_link(self) -> None:
+        assert self.outbox is not None and self.matcher is not None
+        emb = self.matcher.embedder
+        # The link refuses a verify whose template was made by another model (WRONG_MODEL) before it is queued.
+        validator = default_template_validator(model=emb.name, version=emb.version, dim=emb.dim)
+        self.link = MqttLink(self.cfg.mqtt, self.cfg.terminal.id, self.outbox, template_validator=validator)
+        self.link.set_command_handler(self._on_command)
+        self.link.set_health_provider(self.health)
+        self.link.start()
 
     def _load_models(self) -> None:
         self.gate = QualityGate.from_config(self.cfg, mode="video")
@@ -257,12 +265,7 @@ class TerminalDaemon:
     def _on_command(self, name: str, payload: dict[str, Any], reply: Reply) -> None:
         """Validate what needs the daemon's state, then queue the command for the frame loop."""
         if name == "verify":
-            assert self.matcher is not None and self.outbox is not None
-            emb = self.matcher.embedder
-            try:
-                Template.from_dict(payload["template"], model=emb.name, version=emb.version, dim=emb.dim)
-            except TemplateError as err:
-                raise CommandError(err.code, str(err)) from None
+            assert self.outbox is not None
             if not self.outbox.accepting():
                 raise CommandError("OUTBOX_FULL", "results cannot be stored; not starting a session")
             if not self._busy.acquire(blocking=False):
@@ -335,10 +338,7 @@ class TerminalDaemon:
             self.link.stop(clean=True)
             self.outbox.close()
             self.outbox = Outbox.from_config(self.cfg.outbox, self.cfg.terminal.state_dir)
-            self.link = MqttLink(self.cfg.mqtt, self.cfg.terminal.id, self.outbox)
-            self.link.set_command_handler(self._on_command)
-            self.link.set_health_provider(self.health)
-            self.link.start()
+            self._start_link()
         self.notifier.ready(self._status())
 
     def _status(self) -> str:
