@@ -17,11 +17,11 @@ __all__ = ["Config", "config_from_dict", "default_config_path", "load_config"]
 
 def __getattr__(name: str) -> Any:
     if name == "Config":
-        from terminal.config.schema import Config  # noqa: PLC0415
+        from terminal.config.schema import Config
 
         return Config
     if name in ("config_from_dict", "default_config_path", "load_config"):
-        from terminal.config import loader  # noqa: PLC0415
+        from terminal.config import loader
 
         return getattr(loader, name)
     raise AttributeError(name)
