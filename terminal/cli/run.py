@@ -40,4 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.state_dir:
         overrides["terminal.state_dir"] = str(args.state_dir)
     cfg = load_config(path, overrides)
+    if args.log_level is None:
+        from terminal.logsetup import setup_logging
+
+        setup_logging(cfg.logging.level)  # a service logs at its configured level, not the CLI's quiet default
     return TerminalDaemon(cfg, path, max_sessions=args.max_sessions).run()
