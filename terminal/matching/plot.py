@@ -29,6 +29,7 @@ def plot_roc(scores: PairScores, path: Path, title: str = "", thresholds: dict[s
     ax1.plot(np.maximum(far, floor), tar, lw=1.5)
     ax1.set_xscale("log")
     ax1.set_xlim(floor, 1.0)
+    ax1.set_ylim(max(0.0, float(tar.min()) - 0.02), 1.002)  # zoom: a good matcher lives near the top
     ax1.set_xlabel("false accept rate (impostor pairs)")
     ax1.set_ylabel("true accept rate (genuine pairs)")
     ax1.grid(True, which="both", alpha=0.3)
