@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 IDENTIFIER = "terminal"
+SEND_TIMEOUT_S = 2.0
 
 # syslog priorities (sd-daemon(3)); journald stores them as PRIORITY.
 _PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
@@ -165,13 +166,17 @@ class JournalHandler(logging.Handler):
     """
 
     def __init__(self, socket_path: Path | str = JOURNAL_SOCKET, identifier: str = IDENTIFIER,
-                 static_fields: Mapping[str, Any] | None = None, level: int = logging.NOTSET) -> None:
+                 static_fields: Mapping[str, Any] | None = None, level: int = logging.NOTSET,
+                 send_timeout: float = SEND_TIMEOUT_S) -> None:
         super().__init__(level)
         self.socket_path = str(socket_path)
         self.identifier = identifier
         self.static_fields = dict(static_fields or {})
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        # A full journald queue must not block the caller (the frame loop logs too): drop after a while.
+        self._sock.settimeout(send_timeout)
         self._send_lock = threading.Lock()
+        self.dropped = 0
         self.addFilter(BiometricGuard())
 
     @staticmethod
@@ -220,6 +225,8 @@ class JournalHandler(logging.Handler):
         """Send the record to journald."""
         try:
             self._send(encode_fields(self.fields_for(record)))
+        except TimeoutError:
+            self.dropped += 1  # journald is not reading; counted, not retried (the caller must go on)
         except Exception:
             self.handleError(record)
 

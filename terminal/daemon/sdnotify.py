@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 ENV_SOCKET = "NOTIFY_SOCKET"
 ENV_WATCHDOG_USEC = "WATCHDOG_USEC"
 ENV_WATCHDOG_PID = "WATCHDOG_PID"
+SEND_TIMEOUT_S = 1.0
 
 
 def _socket_address(path: str) -> str | bytes:
@@ -64,8 +65,10 @@ class Notifier:
     because its supervisor went away. Thread-safe (one lock around the socket).
     """
 
-    def __init__(self, socket_path: str | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, socket_path: str | None = None, env: Mapping[str, str] | None = None,
+                 send_timeout: float = SEND_TIMEOUT_S) -> None:
         env = os.environ if env is None else env
+        self.send_timeout = send_timeout
         path = socket_path if socket_path is not None else env.get(ENV_SOCKET, "")
         self.socket_path = path or None
         self._address = _socket_address(path) if path else None
@@ -94,6 +97,8 @@ class Notifier:
             try:
                 if self._sock is None:
                     self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                    # A supervisor that stops reading must not freeze the frame loop in sendto().
+                    self._sock.settimeout(self.send_timeout)
                 self._sock.sendto(payload, self._address)
             except OSError as err:
                 if not self._warned:

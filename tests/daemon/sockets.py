@@ -68,3 +68,11 @@ class DatagramListener:
             with contextlib.suppress(FileNotFoundError):
                 os.rmdir(self._dir)
             self._dir = None
+
+
+def dgram_queue_length() -> int:
+    """net.unix.max_dgram_qlen: datagrams a socket queues before senders block (10 here, 512 under systemd)."""
+    try:
+        return int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    except (OSError, ValueError):
+        return 512

@@ -23,7 +23,7 @@ from terminal.daemon.journal import (
     priority_of,
 )
 from terminal.logsetup import JournalPrefixFormatter, setup_logging
-from tests.daemon.sockets import DatagramListener
+from tests.daemon.sockets import DatagramListener, dgram_queue_length
 
 
 @pytest.fixture
@@ -198,3 +198,20 @@ def test_no_journal_handler_outside_systemd(journald: DatagramListener, monkeypa
     assert journal_handler_if_available(journald.path) is None
     assert JournalHandler.available(journald.path)
     assert not JournalHandler.available(journald.path.with_name("missing"))
+
+
+def test_a_journal_that_stops_reading_does_not_block(journald: DatagramListener) -> None:
+    """A full journald queue drops (and counts) records after the send timeout instead of blocking the caller."""
+    logger = logging.getLogger("test.journal.full")
+    logger.propagate = False
+    handler = JournalHandler(journald.path, send_timeout=0.02)
+    logger.addHandler(handler)
+    total = dgram_queue_length() + 5
+    try:
+        for i in range(total):
+            logger.warning("line %d", i)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert handler.dropped > 0
+    assert 1 <= handler.dropped <= 5 and len(journald.drain()) == total - handler.dropped

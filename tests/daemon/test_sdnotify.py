@@ -12,7 +12,7 @@ from terminal.camera.base import FrameSource
 from terminal.camera.frame import Frame
 from terminal.camera.replay import ReplaySource
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier, watchdog_interval
-from tests.daemon.sockets import DatagramListener
+from tests.daemon.sockets import DatagramListener, dgram_queue_length
 from tests.support.shared import data
 
 
@@ -205,3 +205,11 @@ def test_pings_stop_when_frames_stop(listener: DatagramListener, monkeypatch: py
     finally:
         source.release.set()
         loop.join(5)
+
+
+def test_a_supervisor_that_stops_reading_does_not_block(listener: DatagramListener) -> None:
+    """The datagram queue fills up (nobody reads): sends time out and return False instead of hanging."""
+    n = Notifier(listener.env_value, send_timeout=0.02)
+    results = [n.watchdog() for _ in range(dgram_queue_length() + 5)]
+    assert results[0] is True and results[-1] is False
+    assert len(listener.drain()) == n.sent
