@@ -29,7 +29,12 @@ def mqtt_password(cfg: MqttConfig) -> str | None:
         candidates.append(Path(cred_dir) / CREDENTIAL_NAME)
     for path in candidates:
         try:
-            return path.read_text().rstrip("\r\n")
+            secret = path.read_text().rstrip("\r\n")
+            if secret:
+                return secret
+            # install.sh creates an empty credential so that LoadCredential= does not fail before it is filled.
+            log.warning("MQTT password file %s is empty: connecting without a password", path)
+            continue
         except FileNotFoundError:
             if path == cfg.password_file:
                 raise CredentialError(f"mqtt.password_file {path}: not found") from None
