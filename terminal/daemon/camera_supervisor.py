@@ -38,6 +38,8 @@ class CameraSupervisor:
         self._retry_at = 0.0
         self._delay = retry_min_s
         self._last_wall: float | None = None
+        self._last_ts: float | None = None
+        self._ts_offset = 0.0
 
     def read(self) -> Frame | None:
         """Next frame, or None while down (then ``retry_in()`` says when the next attempt is)."""
@@ -56,7 +58,16 @@ class CameraSupervisor:
             self._fail(f"camera stopped: {err}")
             return None
         self._count()
+        self._monotonic(frame)
         return frame
+
+    def _monotonic(self, frame: Frame) -> None:
+        # A reopened source (a replay restarting at 0, a camera whose clock reset) must not go back in time:
+        # the watchdog, the landmarker's VIDEO mode and the session clock all need increasing timestamps.
+        if self._last_ts is not None and frame.timestamp + self._ts_offset <= self._last_ts:
+            self._ts_offset = self._last_ts + 1e-3 - frame.timestamp
+        frame.timestamp += self._ts_offset
+        self._last_ts = frame.timestamp
 
     def retry_in(self) -> float:
         """Seconds until the next reopen attempt (0 when up)."""

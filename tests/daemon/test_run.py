@@ -223,5 +223,6 @@ def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> 
         late = [x for x in notifications(d.notify) if x == "WATCHDOG=1"]
         assert late == []
         assert d.proc.poll() is None  # hung, not crashed: exactly what only the watchdog can catch
+        assert "camera stopped" not in d.log.read_text()  # it hangs inside read(); nothing reopened it
     finally:
         d.kill()
