@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.support.broker import mosquitto_factory  # noqa: F401  (fixture: a real mosquitto on loopback)
-from tests.support.shared import data, shared_root
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The shared/data directory (fails under CI=true when missing)."""
-    return data(".")
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read the machine's own config ($TERMINAL_CONFIG, /etc/terminal/config.toml): on an
+    installed terminal that file would silently change the defaults the tests assert on."""
+    from terminal.config import loader
 
-
-@pytest.fixture(scope="session")
-def shared_models() -> Path:
-    """The shared/models directory."""
-    from tests.support.shared import require
-
-    return require(shared_root() / "models", "shared models")
+    monkeypatch.delenv("TERMINAL_CONFIG", raising=False)
+    monkeypatch.setattr(loader, "DEFAULT_PATH", tmp_path_factory.getbasetemp() / "no-such-config.toml")

@@ -160,10 +160,5 @@ def occlusion_score(crop: FaceCrop, use_texture: bool = True) -> float:
     return score
 
 
-def stable_points(face: FaceObservation) -> np.ndarray:
-    """Landmarks that move with the head, not with expression (eye corners, nose bridge and tip), in IED units."""
-    return face.landmarks[[33, 133, 362, 263, 168, 6, 1], :2] / max(face.inter_eye_px, 1e-3)
-
-
 __all__ = ["IED", "eye_openness", "glasses_score", "light_balance", "luminance_stats", "occlusion_score",
-           "sharpness", "stable_points"]
+           "sharpness"]

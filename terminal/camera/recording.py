@@ -31,8 +31,8 @@ def is_recording(path: Path) -> bool:
 def read_image_rgb(path: Path) -> np.ndarray:
     """Read an image file as RGB uint8 (grey images become 3-channel); SourceError if unreadable."""
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except (OSError, ValueError):
+        data = np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)
+    except OSError:
         data = None
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
     if img is None:

@@ -150,7 +150,8 @@ class LightDevices:
         limit = self.step_limit(dt)
         new = current + min(max(target - current, -limit), limit)
         new = min(max(new, 0.0), self.cfg.max_duty)  # rounding must never push past the ceiling
-        self._write(new)
+        if new != current:  # at steady state nothing is written: no PWM churn 30 times a second
+            self._write(new)
         self._last_set = time.monotonic()
         return new
 
