@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def test_replay_end_reopens_with_increasing_timestamps(tmp_path: Path) -> None:
         f = sup.read()
         assert f is not None
         ts.append(f.timestamp)
-    assert all(b > a for a, b in zip(ts, ts[1:], strict=False)), ts
+    assert all(b > a for a, b in itertools.pairwise(ts)), ts
     assert sup.describe()["state"] == "up"
 
 
