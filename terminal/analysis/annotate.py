@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from terminal.analysis.verdict import Verdict
-from terminal.errors import SourceError
+from terminal.privacy import private_dir, write_image
 
 
 def draw_verdict(image_rgb: np.ndarray, verdict: Verdict) -> np.ndarray:
@@ -50,6 +50,5 @@ def _draw_axes(img: np.ndarray, origin: np.ndarray, yaw: float, pitch: float, ro
 
 def write_annotated(path: Path, image_rgb: np.ndarray, verdict: Verdict) -> None:
     """Write the annotated copy as JPEG (creating the folder); SourceError if it cannot be written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), draw_verdict(image_rgb, verdict)):
-        raise SourceError(f"{path}: cannot write the annotated image")
+    private_dir(path.parent)
+    write_image(path, draw_verdict(image_rgb, verdict))  # owner-only: it shows a face

@@ -14,6 +14,7 @@ import numpy as np
 
 from terminal.camera.frame import Frame
 from terminal.errors import SourceError
+from terminal.privacy import private_dir, write_image
 
 FORMAT = "terminal-recording"
 VERSION = 1
@@ -80,8 +81,7 @@ class RecordingWriter:
     def __init__(self, path: Path, source: str = "", image_format: str = "png", jpeg_quality: int = 92) -> None:
         if image_format not in ("png", "jpg"):
             raise SourceError(f"recording image format must be png or jpg, not {image_format!r}")
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path = private_dir(Path(path))
         if (self.path / INDEX).exists():
             raise SourceError(f"{self.path}: already holds a recording; choose a new directory")
         self.image_format = image_format
@@ -97,8 +97,7 @@ class RecordingWriter:
         name = f"{self.count:06d}.{self.image_format}"
         bgr = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
         params = [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality] if self.image_format == "jpg" else []
-        if not cv2.imwrite(str(self.path / name), bgr, params):
-            raise SourceError(f"{self.path / name}: cannot write frame")
+        write_image(self.path / name, bgr, params)
         meta = {k: v for k, v in frame.metadata.items() if isinstance(v, (int, float, str, bool, list)) or v is None}
         line = {"index": self.count, "file": name, "timestamp": round(frame.timestamp, 6), "metadata": meta}
         self._index.write(json.dumps(line) + "\n")

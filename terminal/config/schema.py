@@ -21,7 +21,8 @@ class TerminalSection(Section):
 
     id: str = Field("terminal-dev", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="unique terminal id, used in MQTT topics")
     state_dir: Path = Field(Path("/var/lib/terminal"), description="outbox and other state (systemd StateDirectory=)")
-    keep_images: bool = Field(False, description="privacy: store captured frames on disk (off by default)")
+    keep_images: bool = Field(False, description="privacy: keep each session's best frame under "
+                              "<state_dir>/captures (owner-only, never sent); off by default")
 
 
 class CameraConfig(Section):

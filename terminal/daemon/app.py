@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from terminal.analysis.gate import QualityGate
 from terminal.camera import source_from_config
 from terminal.camera.base import FrameSource
@@ -30,6 +32,7 @@ from terminal.light.devices import LightDevices
 from terminal.matching.decision import Matcher
 from terminal.matching.factory import build_matcher
 from terminal.matching.template import Template, load_template
+from terminal.privacy import private_dir, write_image
 from terminal.report.commands import parse_deadline
 from terminal.report.errors import CommandError
 from terminal.report.link import MqttLink
@@ -226,6 +229,8 @@ class TerminalDaemon:
         session, self.session = self.session, None
         assert session is not None and session.result is not None and self.link is not None
         record = session.result
+        if self.cfg.terminal.keep_images:
+            self._keep_capture(session, record)
         try:
             self.link.publish_result(record)
         except TerminalError as err:
@@ -247,6 +252,19 @@ class TerminalDaemon:
             + self.cfg.daemon.walkup_cooldown_s
         if self._busy.locked():
             self._busy.release()
+
+    def _keep_capture(self, session: VerificationSession, record: dict[str, Any]) -> None:
+        """``keep_images``: the session's best frame, owner-only, under <state_dir>/captures (never sent)."""
+        if session.kept_frame is None:
+            return
+        path = self.cfg.terminal.state_dir / "captures" / f"{record['result_id']}.jpg"
+        try:
+            private_dir(path.parent)
+            write_image(path, cv2.cvtColor(session.kept_frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+            session.kept_frame = None
+            record["capture_file"] = path.name
+        except TerminalError as err:
+            log.error("keep_images: %s", err)
 
     def _walkup(self, frame: Frame) -> None:
         if frame.timestamp < max(self._next_walkup_check, self._walkup_quiet_until):

@@ -20,6 +20,7 @@ from terminal.camera.frame import Frame, mean_luma
 from terminal.config import Config
 from terminal.daemon.diagnose import CheckResult, DiagnoseLimits
 from terminal.errors import SourceError, TerminalError
+from terminal.privacy import private_dir, write_image
 
 if TYPE_CHECKING:
     from gpiozero import Factory
@@ -261,9 +262,8 @@ def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
     h = img.shape[0]
     for i, text in enumerate(reversed(lines)):
         cv2.putText(img, text, (6, h - 8 - 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), img):
-        raise SourceError(f"{path}: cannot write the snapshot")
+    private_dir(path.parent)
+    write_image(path, img)  # owner-only: the snapshot shows a face
     if hw.devices is not None:
         hw.devices.off()
     details = {"path": str(path), "face": face is not None, "passed": verdict.passed,

@@ -63,7 +63,8 @@ class VerificationSession:
     def __init__(self, request: SessionRequest, gate: QualityGate, matcher: Matcher, config: SessionConfig,
                  light: LightController | None = None, emit: Emit | None = None, *,
                  devices: LightDevices | None = None, terminal_id: str = "terminal-dev",
-                 landmarker_model: tuple[str, str] | None = None, mirrored: bool = False) -> None:
+                 landmarker_model: tuple[str, str] | None = None, mirrored: bool = False,
+                 keep_best: bool = False) -> None:
         self.request = request
         self.gate = gate
         self.matcher = matcher
@@ -73,6 +74,8 @@ class VerificationSession:
         self.terminal_id = terminal_id
         self.landmarker_model = landmarker_model
         self.mirrored = mirrored
+        self.keep_best = keep_best
+        self.kept_frame: np.ndarray | None = None
         self._emit = emit or (lambda event: None)
         self.machine = StateMachine()
         self.guidance = GuidanceDebouncer(config.guidance_hold_s, config.guidance_confirm_s, config.languages)
@@ -111,7 +114,7 @@ class VerificationSession:
         except TerminalError:
             landmarker = (cfg.models.landmarker, "")
         return cls(request, gate, matcher, cfg.session, light, emit, devices=devices, terminal_id=cfg.terminal.id,
-                   landmarker_model=landmarker, mirrored=cfg.camera.hflip)
+                   landmarker_model=landmarker, mirrored=cfg.camera.hflip, keep_best=cfg.terminal.keep_images)
 
     # -- public ---------------------------------------------------------------------------------------------
     @property
@@ -309,6 +312,8 @@ class VerificationSession:
         if shown is not None:
             self._say(shown, t, urgent=True)
         self.machine.go(State.DONE, t)
+        if self.keep_best and len(self.best):
+            self.kept_frame = self.best.best()[0].image  # terminal.keep_images: the daemon stores it, owner-only
         self.best.clear()  # drop the frames as soon as they are not needed
         if self.light is not None:
             self.light.off()

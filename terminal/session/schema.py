@@ -80,6 +80,8 @@ RESULT_SCHEMA: dict[str, Any] = {
         "frames": {"type": "integer", "minimum": 0},
         "embedding": {"type": "array", "items": {"type": "number"},
                       "description": "fused probe embedding; present only when session.include_embedding = true"},
+        "capture_file": {"type": "string", "description": "name of the best frame kept on the terminal under "
+                         "<state_dir>/captures; present only when terminal.keep_images = true (never sent)"},
     }, required=["schema", "schema_version", "result_id", "request_id", "terminal_id", "started_at", "finished_at",
                  "decision", "reason_code", "reason", "message", "score", "threshold", "models", "n_probe",
                  "n_reference", "quality", "guidance", "liveness", "light", "timings", "frames"]),

@@ -49,10 +49,10 @@ def live_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_recording(frames, tmp_path_factory.mktemp("clips") / "live")
 
 
-def write_config(tmp: Path, broker: Mosquitto, source: Path, **extra: str) -> Path:
+def write_config(tmp: Path, broker: Mosquitto, source: Path, keep_images: bool = False, **extra: str) -> Path:
     """A daemon config: replay camera, plain MQTT 5 on loopback, mock GPIO, state in tmp."""
     lines = [
-        "[terminal]", f'id = "{TID}"', f'state_dir = "{tmp / "state"}"',
+        "[terminal]", f'id = "{TID}"', f'state_dir = "{tmp / "state"}"', f"keep_images = {str(keep_images).lower()}",
         "[camera]", 'backend = "replay"', f'source = "{source}"', "fps = 24.0",
         "[mqtt]", f'brokers = ["mqtt://127.0.0.1:{broker.port}"]', "health_interval_s = 2.0",
         "require_deadline = false", "backoff_max_s = 1.0",
@@ -112,7 +112,7 @@ def test_verify_command_in_events_and_one_result_out(
         tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
     broker = mosquitto_factory()
     central = Central(broker, f"terminal/{TID}/#")
-    d = Daemon(write_config(tmp_path, broker, live_clip))
+    d = Daemon(write_config(tmp_path, broker, live_clip, keep_images=True))
     try:
         ready = d.wait_for("READY=1")
         assert ready
@@ -130,7 +130,9 @@ def test_verify_command_in_events_and_one_result_out(
         assert result["terminal_id"] == TID
         assert result["decision"] == "match", result
         assert result["score"] >= result["threshold"]
-        assert "embedding" not in result and "image" not in result  # privacy by default: scores, not faces
+        assert "embedding" not in result and "image" not in result  # scores, not faces, go to the centre
+        kept = tmp_path / "state" / "captures" / result["capture_file"]  # keep_images: on the terminal only
+        assert kept.stat().st_mode & 0o777 == 0o600 and kept.stat().st_size > 1000
         events = central.on("event")
         assert any(e.get("type") == "guidance" for e in events)
         assert all(e.get("request_id") == "r-001" for e in events if "request_id" in e)
