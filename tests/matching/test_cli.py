@@ -14,9 +14,7 @@ from tests.matching.conftest import BIDEN, OBAMA, image_path
 from tests.support.shared import data
 
 # The shared images are small research photos: framing checks are off for them, as in `evaluate match`.
-# OCCLUDED_FACE is off too: when this was written the gate flagged the unoccluded obama.jpg (reported to the
-# analysis helper); these tests are about the CLI, not the gate.
-SKIP = ["--skip", "FACE_OFF_CENTER,FACE_TOO_CLOSE,FACE_TOO_SMALL,OCCLUDED_FACE,UNSTEADY"]
+SKIP = ["--skip", "FACE_OFF_CENTER,FACE_TOO_CLOSE,FACE_TOO_SMALL,UNSTEADY"]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dict[str, object]]:
