@@ -23,7 +23,7 @@ from terminal.camera.base import FrameSource
 from terminal.camera.frame import Frame
 from terminal.config.schema import Config
 from terminal.daemon.camera_supervisor import CameraSupervisor
-from terminal.daemon.health import Uptime, base_health, versions
+from terminal.daemon.health import Uptime, health_fields, status_line, versions
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier
 from terminal.daemon.signals import SignalFlags, changed_sections, reload_config
 from terminal.errors import HardwareError, TerminalError
@@ -359,21 +359,6 @@ class TerminalDaemon:
             self._start_link()
         self.notifier.ready(self._status())
 
-    def _status(self) -> str:
-        cam = self.camera.describe()
-        if cam["state"] != "up":
-            return f"camera down: {cam.get('error', 'not open')} (retrying)"
-        parts = [f"session {self.session.request.request_id}: {self.session.state.value}" if self.session
-                 else ("idle, walk-up mode" if self.walkup_reference is not None else "idle, waiting for verify")]
-        parts.append(f"{cam['fps']:.0f} fps")
-        parts.append("mqtt up" if self.link is not None and self.link.connected else "mqtt down")
-        depth = self.outbox.count() if self.outbox is not None else 0
-        if depth:
-            parts.append(f"outbox {depth}")
-        if self.light_error:
-            parts.append("light fault")
-        return ", ".join(parts)
-
     def _refresh_status(self, ts: float | None, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_status < min(self.cfg.daemon.status_interval_s, 1.0):
@@ -384,14 +369,9 @@ class TerminalDaemon:
             self._status_text = text
             self.notifier.status(text)
 
+    def _status(self) -> str:
+        return status_line(self)
+
     def health(self) -> dict[str, Any]:
         """Fields for the periodic health message (called from the MQTT thread: reads only)."""
-        h = base_health(self.uptime, self.versions)
-        h["camera"] = self.camera.describe()
-        h["light"] = {"available": self.devices is not None, "error": self.light_error,
-                      "duty": round(self.devices.duty, 3) if self.devices is not None else None}
-        s = self.session
-        h["session"] = {"state": s.state.value, "request_id": s.request.request_id} if s is not None else None
-        h["sessions_done"] = self.sessions_done
-        h["watchdog"] = {"enabled": self.watchdog.enabled, "pings": self.watchdog.pings}
-        return h
+        return health_fields(self)
