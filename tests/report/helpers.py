@@ -40,8 +40,12 @@ class Central:
             self.client.tls_set_context(ssl.create_default_context(cafile=str(broker.ca_file)))
         self._topics = [topics] if isinstance(topics, str) else topics
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # set once the broker has confirmed (SUBACK) every subscription
+        self._sub_lock = threading.Lock()
+        self._pending_subs: set[int] = set()
+        self.refused: list[tuple[int, Any]] = []
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
@@ -49,13 +53,27 @@ class Central:
         props.SessionExpiryInterval = 3600 if persistent else 0
         self.client.connect("127.0.0.1", port or broker.port, 30, clean_start=not persistent, properties=props)
         self.client.loop_start()
-        assert self.ready.wait(10), "central client did not connect"
+        assert self.ready.wait(10), f"central client did not connect and subscribe (refused: {self.refused})"
 
     def _on_connect(self, client: mqtt.Client, *_a: Any) -> None:
-        for t in self._topics:
-            client.subscribe(t, qos=1)
-        time.sleep(0.05)
-        self.ready.set()
+        with self._sub_lock:  # SUBACKs are handled on this same network thread, but keep the set consistent
+            self.ready.clear()
+            self._pending_subs.clear()
+            for t in self._topics:
+                rc, mid = client.subscribe(t, qos=1)
+                assert rc == mqtt.MQTT_ERR_SUCCESS and mid is not None, f"SUBSCRIBE {t} not sent: {rc}"
+                self._pending_subs.add(mid)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reason_codes: list[Any], _p: Any) -> None:
+        with self._sub_lock:
+            if mid not in self._pending_subs:
+                return
+            self._pending_subs.discard(mid)
+            failed = [rc for rc in reason_codes if rc.is_failure]
+            if failed:
+                self.refused.append((mid, failed))
+            elif not self._pending_subs and not self.refused:
+                self.ready.set()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         with self.cond:

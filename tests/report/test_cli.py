@@ -50,14 +50,21 @@ def test_monitor_prints_status_and_results(mosquitto_factory: Any, tmp_path: Pat
     t = threading.Thread(target=lambda: rc.append(main(["monitor", "--broker", broker.url, "--count", "3",
                                                         "--seconds", "20", "--config", str(cfg)])))
     t.start()
-    time.sleep(0.8)
     link = MqttLink(MqttConfig(brokers=[broker.url], health_interval_s=3600), "shop-7", Outbox(tmp_path / "o.sqlite"))
     link.start()
+    out = ""
     try:
+        # the result is not retained: publish it only once the monitor has printed the (retained) ONLINE status,
+        # i.e. once its subscription is live
+        end = time.monotonic() + 15
+        while "ONLINE" not in out and t.is_alive() and time.monotonic() < end:
+            time.sleep(0.02)
+            out += capsys.readouterr().out
+        assert "shop-7" in out and "ONLINE" in out, f"the monitor never printed the ONLINE status: {out!r}"
         link.publish_result({"result_id": "r-42", "decision": "match", "score": 0.91})
         t.join(20)
     finally:
         link.stop()
-    out = capsys.readouterr().out
+    out += capsys.readouterr().out
     assert rc == [0]
     assert "shop-7" in out and "ONLINE" in out and "r-42 decision=match score=0.91" in out

@@ -35,6 +35,15 @@ def verify(**over: Any) -> dict[str, Any]:
     return {"request_id": "v1", "deadline": FUTURE, "template": template_dict(), **over}
 
 
+def template_embeddings(body: Any) -> list[str]:
+    """The base64 embeddings of the template a command carries, plus those of the default test template."""
+    found = list(template_dict()["embeddings"])
+    tpl = body.get("template") if isinstance(body, dict) else None
+    if isinstance(tpl, dict) and isinstance(tpl.get("embeddings"), list):
+        found += [e for e in tpl["embeddings"] if isinstance(e, str)]
+    return found
+
+
 def test_valid_verify_reaches_handler_and_reply_is_wrapped() -> None:
     p = processor()
     seen: list[tuple[str, dict[str, Any]]] = []
@@ -81,7 +90,9 @@ def test_each_refusal_has_its_code_and_is_logged(name: str, body: Any, code: str
     assert outcome == code
     assert len(replies) == 1 and replies[0]["ok"] is False and replies[0]["error"]["code"] == code
     assert code in caplog.text
-    assert "AAAA" not in caplog.text  # no template bytes in the journal
+    # no template bytes in the journal: no embedding (not even its first 16 base64 chars) is logged
+    leaked = [e[:16] for e in template_embeddings(body) if e[:16] in caplog.text]
+    assert not leaked, f"template embeddings in the log: {leaked}"
 
 
 def test_oversize_refused_before_parsing() -> None:
