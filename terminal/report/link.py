@@ -76,7 +76,7 @@ class MqttLink:
         self._last_alarm: str | None = None
         self.broker: BrokerUrl | None = None
         self.stats = {"connects": 0, "connect_failures": 0, "published": 0, "acked": 0, "rejected": 0,
-                      "events_dropped": 0, "replies_dropped": 0}
+                      "events_dropped": 0, "replies_dropped": 0, "flaps": 0}
 
     # ------------------------------------------------------------------ public API
     @property
@@ -234,8 +234,17 @@ class MqttLink:
             self._serve(client)
             if time.monotonic() - up_since > 10:
                 attempt = 0
+                self.stats["flaps"] = 0
             else:
                 attempt += 1  # a connection that drops at once (flapping) still backs off
+                self.stats["flaps"] += 1
+                if self.stats["flaps"] == 3:
+                    # Mosquitto closes the session when it refuses a publish: an ACL that does not match our
+                    # topics looks like an endless reconnect loop, with no PUBACK refusal ever seen.
+                    log.error("broker %s drops the session right after connecting (3 times in a row): check that its "
+                              "ACL lets user %r publish to %s/# and the credentials; 'terminal diagnose' tests it",
+                              url, self.cfg.username, self.topics.prefix,
+                              extra={"journal": {"RESULT": "mqtt_flapping", "REASON": "MQTT_ACL"}})
                 self._stop.wait(min(self.cfg.backoff_max_s, self.cfg.backoff_min_s * 2 ** min(attempt - 1, 20)))
         self._connected.clear()
 

@@ -128,8 +128,8 @@ def secure(mosquitto_factory: Any) -> Any:
     return mosquitto_factory(tls=True, users={"t5": "pw-t5", "t6": "pw-t6"})
 
 
-def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.delenv("TERMINAL_MQTT_PASSWORD", raising=False)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(write_secret(tmp_path, "mqtt_password", "pw-t5")))
     central = Central(secure)
@@ -167,6 +167,9 @@ def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Pa
         assert other.stats["acked"] == 0
         assert ob3.count() == 1 and not central.on("t6/result")  # not delivered, and not lost either
         assert not central.on("t6/status")  # neither its status nor its will got through
+        # The technician is told why the link keeps reconnecting: one journal line naming the ACL.
+        assert wait(lambda: other.stats["flaps"] >= 3), other.stats
+        assert any("ACL" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
     finally:
         other.stop(clean=False)
     assert not central.on("t5/cmd/")
