@@ -94,11 +94,11 @@ def similarity_matrix(src: np.ndarray, dst: np.ndarray, method: str = "lsq") -> 
 
 def align_face(image_rgb: np.ndarray, landmarks_px: np.ndarray, size: int = 112, method: str = "lsq") -> np.ndarray:
     """Warp the face to the ArcFace template: a ``size`` x ``size`` x 3 uint8 crop in the input's colour order."""
-    if image_rgb.ndim == 2:
-        image_rgb = cv2.cvtColor(image_rgb, cv2.COLOR_GRAY2RGB)
     src = five_points(landmarks_px)
     m = similarity_matrix(src, template_for(size), method)
     # BORDER_REPLICATE rather than black: faces near the frame edge would otherwise get a hard black edge that
     # the embedder was never trained on.
     crop = cv2.warpAffine(image_rgb, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if crop.ndim == 2:
+        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)  # after the warp: 112x112 pixels, not the whole frame
     return np.ascontiguousarray(crop, dtype=np.uint8)
