@@ -20,7 +20,7 @@ class QualityConfig(Section):
                                      description="FACE_OFF_CENTER when the face centre is further than this share of the frame from its centre")
     close_probe: bool = Field(True, description="when no face is found, look again on a shrunk frame to tell FACE_TOO_CLOSE")
     second_look: bool = Field(True, description="when the landmarker finds no face, run the BlazeFace detector and mesh what it finds on a crop (profiles, raised chins, masks)")
-    second_look_interval_s: float = Field(0.5, ge=0, le=10, description="in streams, at most one second look / secondary face count per this much frame time (results are kept in between)")
+    second_look_interval_s: float = Field(1.0, ge=0, le=10, description="in streams, at most one second look / secondary face count per this much frame time (results are kept in between)")
     min_second_look_score: float = Field(0.35, gt=0, lt=1, description="detector score from which a detection is meshed on a crop (the landmarker must then confirm it)")
     min_profile_score: float = Field(0.6, gt=0, lt=1, description="unmeshed detection score from which a face counts as present (POSE_YAW, MULTIPLE_FACES without landmarks)")
     min_profile_yaw_ratio: float = Field(0.25, gt=0, le=2, description="POSE_YAW for an unmeshed face when the nose tip is this many eye distances to the side of the eye midpoint (frontal <= 0.15, 30 deg ~ 0.3)")
