@@ -87,6 +87,7 @@ class TerminalDaemon:
         self._last_status = 0.0
         self._status_text = ""
         self._last_frame: Frame | None = None
+        self._camera_down_since: float | None = None
 
     # ------------------------------------------------------------------ start and stop
     def start(self) -> None:
@@ -188,6 +189,7 @@ class TerminalDaemon:
 
     def _on_frame(self, frame: Frame) -> None:
         self.watchdog.frame_arrived(frame.timestamp)
+        self._camera_down_since = None
         self._last_frame = frame
         if not self._ready:
             self._ready = True
@@ -205,6 +207,11 @@ class TerminalDaemon:
         if self.session is not None and not self.session.done:
             self.session.end_of_source()
             self._finish_session()
+        now = time.monotonic()
+        if self._camera_down_since is None:
+            self._camera_down_since = now
+        if now - self._camera_down_since < self.cfg.daemon.camera_down_grace_s:
+            self.watchdog.camera_down()  # the loop is alive and retrying: not a hang (see FrameWatchdog)
         self._refresh_status(None, force=True)
         # Sleep until the next retry, but wake for signals; commands are still answered meanwhile.
         self.flags.wait(min(0.5, max(0.05, self.camera.retry_in())))
@@ -284,6 +291,9 @@ class TerminalDaemon:
         """Validate what needs the daemon's state, then queue the command for the frame loop."""
         if name == "verify":
             assert self.outbox is not None
+            if self.camera.state != "up":
+                raise CommandError("CAMERA_DOWN", f"the camera is not delivering frames ({self.camera.error}); "
+                                   "not starting a session")
             if not self.outbox.accepting():
                 raise CommandError("OUTBOX_FULL", "results cannot be stored; not starting a session")
             if not self._busy.acquire(blocking=False):

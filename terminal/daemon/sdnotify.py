@@ -186,6 +186,15 @@ class FrameWatchdog:
             self._last_ts = ts
         now = self._clock()
         self._last_frame_at = now
+        return self._ping(now)
+
+    def camera_down(self) -> bool:
+        """The frame loop is alive and handling a *reported* camera failure (it raised, it is being retried):
+        ping when due. The daemon calls this only for a bounded grace period, then lets systemd restart it; a
+        camera that hangs inside read() never gets here, so it still stops the pings at once."""
+        return self._ping(self._clock())
+
+    def _ping(self, now: float) -> bool:
         if not self.enabled:
             return False
         if self._last_ping is not None and now - self._last_ping < self.ping_every:

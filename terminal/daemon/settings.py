@@ -14,6 +14,9 @@ class DaemonConfig(Section):
 
     camera_retry_min_s: float = Field(1.0, gt=0, le=60, description="first delay before reopening a failed camera")
     camera_retry_max_s: float = Field(30.0, gt=0, le=600, description="retry delay cap (doubles per failure)")
+    camera_down_grace_s: float = Field(
+        300.0, ge=0, le=3600, description="a camera that keeps failing (errors, not hangs) is retried in-process "
+        "this long while the watchdog is still fed; after that the pings stop and systemd restarts the service")
     walkup_reference: Path | None = Field(
         None, description="walk-up mode: a reference template (JSON from 'terminal enroll'); a session starts "
                           "when a face appears. Default: off, sessions start only on a 'verify' command")

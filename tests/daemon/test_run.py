@@ -245,3 +245,42 @@ def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> 
         d.kill()
         with contextlib.suppress(NameError, OSError):
             os.close(writer)
+
+
+def test_camera_failure_is_reported_retried_and_recovers(
+        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
+    """An unplugged camera (reads fail) is reported and retried while the rest keeps serving; it comes back."""
+    import shutil
+
+    broker = mosquitto_factory()
+    central = Central(broker, f"terminal/{TID}/#")
+    rec = tmp_path / "cam"
+    shutil.copytree(live_clip, rec)
+    cfg = write_config(tmp_path, broker, rec)
+    cfg.write_text(cfg.read_text().replace("[terminal]", "[daemon]\ncamera_retry_min_s = 0.2\ncamera_retry_max_s = 0.4\n"
+                                           "camera_down_grace_s = 1.5\n[terminal]"))
+    d = Daemon(cfg, watchdog_s=0.4)
+    try:
+        d.wait_for("READY=1")
+        central.wait_for("status", lambda p: p.get("state") == "online")
+        rec.rename(tmp_path / "cam-unplugged")  # the camera disappears
+        d.wait_for("STATUS=camera down")
+        command(central, "verify", {"request_id": "r-nocam", "template": reference})
+        err = central.wait_for("reply", lambda p: p.get("request_id") == "r-nocam")[0]
+        assert err["ok"] is False and err["error"]["code"] == "CAMERA_DOWN"
+        # Within the grace period the loop, alive and retrying, still feeds the watchdog; after it, it stops.
+        assert "WATCHDOG=1" in notifications(d.notify, 0.5)
+        time.sleep(1.5)
+        notifications(d.notify, 0.3)
+        assert "WATCHDOG=1" not in notifications(d.notify, 1.0)
+        assert d.proc.poll() is None  # under systemd the watchdog would now restart the service
+        (tmp_path / "cam-unplugged").rename(rec)  # plugged back in
+        d.lines.clear()
+        d.wait_for("STATUS=idle")
+        assert "WATCHDOG=1" in notifications(d.notify, 0.5)
+        assert "camera is back" in d.log.read_text()
+        rc, _ = d.stop()
+        assert rc == 0
+    finally:
+        d.kill()
+        central.close()
