@@ -16,7 +16,9 @@ class MatchingConfig(Section):
 
     runtime: Literal["auto", "litert", "tflite"] = Field(
         "auto", description="TFLite runtime: auto tries ai_edge_litert, then tflite_runtime")
-    threads: int = Field(2, ge=1, le=8, description="interpreter threads for the embedder")
+    # One thread by default: the embedder runs only for the best few frames of a session, and a second XNNPACK
+    # worker spin-waits after each invoke, taking a core from the landmarker and the camera (bench_match.py).
+    threads: int = Field(1, ge=1, le=8, description="interpreter threads for the embedder")
     target_fmr: float = Field(
         1e-3, gt=0, lt=1,
         description="false-match rate the threshold is calibrated for; picks the entry of the shipped calibration")
