@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from terminal.analysis.codes import parse_codes
-from terminal.cli.common import add_config_arg, config_from_args, print_json, progress
-from terminal.errors import ConfigError, SourceError
+from terminal.cli.common import add_config_arg, config_from_args, print_json, progress, skip_codes
+from terminal.errors import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from terminal.camera.recording import read_image_rgb
 
     cfg = config_from_args(args)
-    try:
-        skip = parse_codes(args.skip)
-    except ValueError as err:
-        raise ConfigError(f"--skip: {err}") from None
+    skip = skip_codes(args.skip)
     images = list(iter_images(args.paths))
     all_passed = True
     with QualityGate.from_config(cfg, mode="image", skip=skip) as gate:

@@ -25,6 +25,17 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
+def skip_codes(text: str | None, option: str = "--skip") -> list[str]:
+    """Gate codes from a ``--skip A,B`` option; ConfigError (exit 78) names the option and the unknown code."""
+    from terminal.analysis.codes import parse_codes
+    from terminal.errors import ConfigError
+
+    try:
+        return parse_codes(text)
+    except ValueError as err:
+        raise ConfigError(f"{option}: {err}") from None
+
+
 def print_json(obj: Any) -> None:
     """Print one compact JSON line and flush (consumers read line by line)."""
     sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=_json_default) + "\n")

@@ -8,9 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from terminal.analysis.codes import parse_codes
-from terminal.cli.common import add_config_arg, config_from_args, print_json, progress
-from terminal.errors import ConfigError
+from terminal.cli.common import add_config_arg, config_from_args, print_json, progress, skip_codes
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from terminal.analysis.gate import QualityGate
 
     cfg = config_from_args(args)
-    try:
-        skip = parse_codes(args.skip)
-    except ValueError as err:
-        raise ConfigError(f"--skip: {err}") from None
+    skip = skip_codes(args.skip)
 
     def bar(items: Iterable[Any], total: int) -> Iterable[Any]:
         return progress(items, total=total, desc="evaluate")

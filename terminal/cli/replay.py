@@ -7,9 +7,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from terminal.camera import mean_luma, open_source
-from terminal.cli.common import add_config_arg, config_from_args, print_json
+from terminal.cli.common import add_config_arg, config_from_args, print_json, skip_codes
 from terminal.config import Config
-from terminal.errors import ConfigError
 
 if TYPE_CHECKING:
     from terminal.analysis.gate import QualityGate
@@ -56,11 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _gate(cfg: Config, args: argparse.Namespace) -> QualityGate:
     """The quality gate in VIDEO mode (frames are a stream with timestamps)."""
-    from terminal.analysis.codes import parse_codes
     from terminal.analysis.gate import QualityGate
 
-    try:
-        skip = parse_codes(args.skip)
-    except ValueError as err:
-        raise ConfigError(f"--skip: {err}") from None
+    skip = skip_codes(args.skip)
     return QualityGate.from_config(cfg, mode="video", skip=skip)

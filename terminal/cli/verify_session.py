@@ -8,10 +8,8 @@ import sys
 import uuid
 from typing import Any
 
-from terminal.analysis.codes import parse_codes
-from terminal.cli.common import print_json
+from terminal.cli.common import print_json, skip_codes
 from terminal.config.schema import Config
-from terminal.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +51,7 @@ def run_source(args: argparse.Namespace, cfg: Config) -> int:
 
     if args.no_liveness:
         cfg = cfg.model_copy(update={"session": cfg.session.model_copy(update={"liveness": False})})
-    try:
-        skip = parse_codes(args.gate_skip)
-    except ValueError as err:
-        raise ConfigError(f"--gate-skip: {err}") from None
+    skip = skip_codes(args.gate_skip, "--gate-skip")
     matcher, finder, template = prepare(args, cfg)
     finder.close()
     lang = cfg.session.languages[0]
