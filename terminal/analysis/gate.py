@@ -200,9 +200,9 @@ class QualityGate:
         luma = measures.centre_luma(image_rgb)
         if C.TOO_DARK not in self.skip and luma < self.config.dark_frame_luma:
             results.append(CheckResult(C.TOO_DARK, luma, (self.config.dark_frame_luma, None), False))
-        elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < self.config.min_sharpness:
+        elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < measures.FRAME_MIN_SHARPNESS:
             # A face blurred beyond recognition is not found at all: say "hold still", not "show your face".
-            results.append(CheckResult(C.BLURRY, sharp, (self.config.min_sharpness, None), False))
+            results.append(CheckResult(C.BLURRY, sharp, (measures.FRAME_MIN_SHARPNESS, None), False))
         elif self._probe_due(timestamp_s):
             if self.config.second_look:
                 look = second_look(self._face_detector(), self._probe_landmarker(), image_rgb,

@@ -45,7 +45,7 @@ class QualityConfig(Section):
                                      description="UNEVEN_LIGHT when darker face half / brighter face half is below this")
     dark_frame_luma: float = Field(35.0, ge=0, le=255, description="a frame with no face and mean luma below this is TOO_DARK")
     # Sharpness and steadiness
-    min_sharpness: float = Field(1.2, ge=0, description="BLURRY below this directional re-blur ratio at the canonical face scale (sharp ~1.5-2.5, blurred ~1)")
+    min_sharpness: float = Field(1.08, ge=0, description="BLURRY below this directional re-blur ratio (sigma 1) at the canonical face scale, never enlarged (sharp faces >= 1.11, motion-blurred <= 1.10, mostly <= 1.04)")
     steady_window_s: float = Field(0.5, gt=0, le=5, description="UNSTEADY looks at landmark motion over this window")
     max_jitter: float = Field(1.5, gt=0,
                               description="UNSTEADY above this landmark speed, in inter-eye distances per second")

@@ -33,12 +33,13 @@ def test_report_has_the_documented_shape(evaluation: tuple[dict[str, Any], list[
 def test_quality_set_figures(evaluation: tuple[dict[str, Any], list[Sample]]) -> None:
     report, _ = evaluation
     s = report["summary"]
-    # The targets (measured 0.975 macro, 0.965 ok, every condition >= 0.91: docs/quality.md).
+    # The targets (measured 0.982 macro, 0.976 ok, BLURRY 0.99, every condition >= 0.925: docs/quality.md).
     assert s["ok_pass_rate"] >= 0.95
-    assert s["correct_rate_macro"] >= 0.97
+    assert s["correct_rate_macro"] >= 0.975
     rates = {k: r["correct"] / r["n"] for k, r in report["per_condition"].items()}
     for code, rate in rates.items():
         assert rate >= 0.9, (code, rate)
+    assert rates["BLURRY"] >= 0.97
 
 
 def test_cli_evaluate_quality_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
