@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from terminal.report.errors import CommandError
+from terminal.report.seen import SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
 
@@ -104,12 +105,14 @@ def _reject_constant(name: str) -> Any:
 class DedupCache:
     """Request ids seen recently (TTL, bounded); remembers the reply so a re-delivery gets it again."""
 
-    def __init__(self, ttl_s: float, max_entries: int = 10000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl_s: float, max_entries: int = 10000, clock: Callable[[], float] = time.monotonic,
+                 store: SeenRequests | None = None) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._clock = clock
         self._seen: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self.store = store  # on disk: survives the restart after which a broker re-delivers a command
 
     def check_and_add(self, request_id: str) -> tuple[bool, dict[str, Any] | None]:
         """(True, cached reply) if seen within the TTL; else remember it and return (False, None)."""
@@ -123,6 +126,12 @@ class DedupCache:
             hit = self._seen.get(request_id)
             if hit is not None and hit[0] > now:
                 return True, hit[1]
+            if self.store is not None:
+                seen, reply = self.store.get(request_id)
+                if seen:
+                    self._seen[request_id] = (now + self.ttl_s, reply)
+                    return True, reply
+                self.store.add(request_id, self.ttl_s)
             self._seen[request_id] = (now + self.ttl_s, None)
             return False, None
 
@@ -131,6 +140,8 @@ class DedupCache:
         with self._lock:
             if request_id in self._seen:
                 self._seen[request_id] = (self._seen[request_id][0], reply)
+                if self.store is not None:
+                    self.store.set_reply(request_id, reply)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -140,11 +151,12 @@ class CommandProcessor:
     """Validates one raw command and either replies with an error or hands it to the handler."""
 
     def __init__(self, *, max_bytes: int = 65536, dedup_ttl_s: float = 3600.0, require_deadline: bool = True,
-                 template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time) -> None:
+                 template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time,
+                 seen_store: SeenRequests | None = None) -> None:
         self.max_bytes = max_bytes
         self.require_deadline = require_deadline
         self.template_validator = template_validator or default_template_validator()
-        self.dedup = DedupCache(dedup_ttl_s)
+        self.dedup = DedupCache(dedup_ttl_s, store=seen_store)
         self.handler: CommandHandler | None = None
         self._clock = clock
         self.counts: dict[str, int] = {}

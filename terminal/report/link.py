@@ -26,6 +26,7 @@ from terminal.report import client_factory as cf
 from terminal.report.commands import CommandHandler, CommandProcessor
 from terminal.report.credentials import mqtt_password, tls_context
 from terminal.report.outbox import Outbox
+from terminal.report.seen import SeenRequests
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
 from terminal.report.topics import Topics
@@ -61,8 +62,11 @@ class MqttLink:
         # Read credentials and TLS files now so a bad path fails at start, not at the first reconnect.
         self._password = mqtt_password(cfg) if cfg.username is not None else None
         self._tls = tls_context(cfg) if any(u.tls for u in self.urls) else None
+        # Served request ids live beside the outbox, so a command re-delivered after a restart is not run twice.
+        self.seen = SeenRequests(outbox.path.with_name("requests.sqlite"))
         self.processor = CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
-                                          require_deadline=cfg.require_deadline, template_validator=template_validator)
+                                          require_deadline=cfg.require_deadline, template_validator=template_validator,
+                                          seen_store=self.seen)
         self._client: mqtt.Client | None = None
         self._client_lock = threading.Lock()
         self._connected = threading.Event()
