@@ -96,6 +96,8 @@ class FaceDetector:
             self._task: Any = vision.FaceDetector.create_from_options(options)
         except Exception as err:  # MediaPipe raises RuntimeError/ValueError with a long status text
             raise ModelError(f"cannot load face detector model {path}: {str(err).splitlines()[0]}") from None
+        self.model_path = path
+        self.min_score = min_score
         log.debug("face detector loaded from %s", path)
 
     def detect(self, image_rgb: np.ndarray, x0: int = 0, y0: int = 0) -> list[Detection]:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import cv2
 import numpy as np
@@ -22,6 +22,7 @@ from terminal.analysis.steadiness import SteadinessTracker
 from terminal.analysis.verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
+    from terminal.analysis.modelcache import ModelCache
     from terminal.config.schema import Config
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class QualityGate:
         self._models_dir: Path | None = None
         self._last_count_t: float | None = None
         self._tiled_count = 0  # faces the tiled detector counted at its last run (kept between runs in streams)
+        self._cache: ModelCache | None = None
 
     @classmethod
     def from_config(cls, cfg: Config, mode: Literal["image", "video"] = "video",
@@ -86,6 +88,13 @@ class QualityGate:
         gate._own_landmarker = True
         gate._models_dir = cfg.models.dir
         return gate
+
+    def use_model_cache(self, cache: ModelCache) -> None:
+        """Answer this gate's still-image model calls from ``cache`` (dataset evaluations; see modelcache)."""
+        from terminal.analysis.modelcache import CachedLandmarker
+
+        self._cache = cache
+        self.landmarker = cast(FaceLandmarker, CachedLandmarker(self.landmarker, cache))
 
     def reset(self) -> None:
         """Clear the stream state (steadiness window, probe timer): call between members."""
@@ -268,12 +277,20 @@ class QualityGate:
 
             self._detector = FaceDetector(model_path("face_detector", self._models_dir),
                                           min_score=min(self.config.min_second_look_score, 0.9))
+            if self._cache is not None:
+                from terminal.analysis.modelcache import CachedDetector
+
+                self._detector = cast(FaceDetector, CachedDetector(self._detector, self._cache))
         return self._detector
 
     def _probe_landmarker(self) -> FaceLandmarker:
         if self._probe is None:
             self._probe = FaceLandmarker(mode="image", max_faces=1,
                                          min_detection_confidence=self.config.min_detection_confidence)
+            if self._cache is not None:
+                from terminal.analysis.modelcache import CachedLandmarker
+
+                self._probe = cast(FaceLandmarker, CachedLandmarker(self._probe, self._cache))
         return self._probe
 
     def _probe_close(self, image_rgb: np.ndarray) -> float | None:

@@ -109,6 +109,8 @@ class FaceLandmarker:
             raise ValueError(f"mode must be 'image' or 'video', not {mode!r}")
         self.mode = mode
         self.max_faces = max_faces
+        self.model_path = path
+        self.min_detection_confidence = min_detection_confidence
         running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)), running_mode=running, num_faces=max_faces,

@@ -10,12 +10,13 @@ from typing import Any
 EVALUATIONS = [
     "terminal.cli.evaluate_quality",
     "terminal.cli.evaluate_match:register_match",
+    "terminal.cli.evaluate_edc",
 ]
 
 
 def register(sub: Any) -> None:
     """Add the ``evaluate`` subcommand and its sub-subcommands."""
-    p = sub.add_parser("evaluate", help="measure accuracy on a labelled data set (quality, match)")
+    p = sub.add_parser("evaluate", help="measure accuracy on a labelled data set (quality, match, edc)")
     inner = p.add_subparsers(dest="evaluation", metavar="KIND")
     for entry in EVALUATIONS:
         module, _, func = entry.partition(":")
