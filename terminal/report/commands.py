@@ -16,12 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from terminal.report.errors import CommandError
+from terminal.report.replies import error_reply, ok_reply
 from terminal.report.seen import SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
+from terminal.wire import WireModel
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +49,21 @@ ERROR_CODES = (BAD_JSON, UNKNOWN_COMMAND, INVALID, TOO_LARGE, BAD_BASE64, BAD_TE
 _EPOCH_MAX = 1e11  # year 5138: anything larger is almost surely milliseconds, which we refuse as ambiguous
 
 
-class _Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class _Command(WireModel):
+    """Fields every command carries; unknown fields are refused and types are not coerced."""
 
-    request_id: str = Field(pattern=REQUEST_ID_RE.pattern)
-    deadline: str | int | float | None = None
+    model_config = ConfigDict(strict=True)
+
+    request_id: str = Field(pattern=REQUEST_ID_RE.pattern, description="unique per request; the reply carries it")
+    deadline: str | int | float | None = Field(None, description="ISO-8601 time with zone, or epoch seconds; "
+                                                                  "required for verify unless require_deadline=false")
 
 
 class VerifyCommand(_Command):
     """Start a verification session against a reference template."""
 
-    template: dict[str, Any]
+    template: dict[str, Any] = Field(description="the member's reference, format terminal-template/1 "
+                                                 "(terminal.matching.template)")
     member_ref: str | None = Field(None, max_length=128, description="opaque reference echoed in the result")
     timeout_s: float | None = Field(None, gt=0, le=600)
 
@@ -218,7 +224,7 @@ class CommandProcessor:
         rid = cmd.request_id
 
         def wrapped(body: dict[str, Any]) -> None:
-            msg = {"request_id": rid, "command": name, "ok": True, **body}
+            msg = ok_reply(name, rid, body)
             self.dedup.remember_reply(rid, msg)
             self._safe_reply(reply, msg)
 
@@ -239,8 +245,7 @@ class CommandProcessor:
 
     @staticmethod
     def _error(code: str, message: str, name: str | None, request_id: str | None) -> dict[str, Any]:
-        return {"request_id": request_id, "command": None if name is None else str(name)[:64], "ok": False,
-                "error": {"code": code, "message": message}}
+        return error_reply(code, message, name, request_id)
 
     @staticmethod
     def _safe_reply(reply: Reply, msg: dict[str, Any]) -> None:

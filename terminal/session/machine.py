@@ -15,15 +15,8 @@ from terminal.errors import TerminalError
 from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
 from terminal.session.liveness import FAILED, PASSED, LivenessCheck
-from terminal.session.record import (
-    SCHEMA_ID,
-    SCHEMA_VERSION,
-    QualityTally,
-    Timings,
-    guidance_text,
-    new_result_id,
-    utc_now,
-)
+from terminal.session.record import QualityTally, Timings, guidance_text, new_result_id, utc_now
+from terminal.session.result import VerificationResult
 from terminal.session.settings import SessionConfig
 from terminal.session.states import SessionError, State, StateMachine
 
@@ -341,23 +334,20 @@ class VerificationSession:
             ls = self._light_state
             light = {"duty": round(float(ls.duty), 4), "converged": self.timings.light_converged is not None,
                      "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
-        record: dict[str, Any] = {
-            "schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "result_id": new_result_id(),
-            "request_id": self.request.request_id, "terminal_id": self.terminal_id,
-            "started_at": self.started_at, "finished_at": utc_now(), "decision": decision,
-            "reason_code": reason_code, "reason": reason, "message": guidance_text(shown, self.cfg.languages),
-            "score": None if match is None else round(float(match.score), 4),
-            "threshold": round(float(match.threshold if match else self.matcher.threshold), 4),
-            "models": {"embedder": {"name": emb.name, "version": emb.version},
-                       "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
-                       "fusion": self.matcher.fusion},
-            "n_probe": 0 if match is None else match.n_probe,
-            "n_reference": self.request.reference.count,
-            "quality": self.tally.to_dict(),
-            "guidance": [{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
-                         for e in self.guidance.history[: self.cfg.keep_guidance]],
-            "liveness": liveness, "light": light, "timings": self.timings.to_dict(), "frames": self._frames,
-        }
-        if embedding is not None:
-            record["embedding"] = [round(float(x), 6) for x in embedding]
-        return record
+        return VerificationResult(
+            result_id=new_result_id(), request_id=self.request.request_id, terminal_id=self.terminal_id,
+            started_at=self.started_at, finished_at=utc_now(), decision=decision,
+            reason_code=reason_code, reason=reason, message=guidance_text(shown, self.cfg.languages),
+            score=None if match is None else round(float(match.score), 4),
+            threshold=round(float(match.threshold if match else self.matcher.threshold), 4),
+            models={"embedder": {"name": emb.name, "version": emb.version},
+                    "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
+                    "fusion": self.matcher.fusion},
+            n_probe=0 if match is None else int(match.n_probe),
+            n_reference=int(self.request.reference.count),
+            quality=self.tally.to_dict(),
+            guidance=[{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
+                      for e in self.guidance.history[: self.cfg.keep_guidance]],
+            liveness=liveness, light=light, timings=self.timings.to_dict(), frames=self._frames,
+            embedding=None if embedding is None else [round(float(x), 6) for x in embedding],
+        ).wire()

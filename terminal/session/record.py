@@ -1,4 +1,4 @@
-"""The result record a session sends to the central system: tallies, timings and the record builder."""
+"""Parts of the session result: quality tallies, frame-time milestones, result ids and wall-clock stamps."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from typing import Any
 from terminal.analysis.guidance import message
 
 log = logging.getLogger(__name__)
-
-SCHEMA_ID = "terminal-verification-result"
-SCHEMA_VERSION = 1
-DECISIONS = ("match", "no_match", "failed", "timeout", "cancelled")
 
 # Plain-language phrases for the dominant-reason summary of a timeout ("72% of frames too dark").
 PHRASES = {

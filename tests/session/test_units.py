@@ -133,7 +133,7 @@ def test_schema_is_valid_and_documented() -> None:
     jsonschema.Draft202012Validator.check_schema(RESULT_SCHEMA)
     doc = (REPO / "docs" / "result-schema.md").read_text()
     block = doc.split("```json\n", 1)[1].split("\n```", 1)[0]
-    assert json.loads(block) == RESULT_SCHEMA, "docs/result-schema.md is stale: regenerate its JSON block from RESULT_SCHEMA"
+    assert json.loads(block) == RESULT_SCHEMA, "docs/result-schema.md is stale: run python -m terminal.wire_docs"
 
 
 def test_config_keys_in_example() -> None:

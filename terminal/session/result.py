@@ -1,0 +1,146 @@
+"""The verification result as a typed model: what a session sends, and the JSON Schema docs/result-schema.md shows.
+
+``VerificationResult(...).wire()`` is the dict published through the outbox and printed by
+``terminal verify --json``. To add a field, add it here (see terminal/wire.py for the two kinds of optional
+field), then run ``python -m terminal.wire_docs`` to regenerate the documented schema.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from terminal.wire import WireModel, json_schema
+
+SCHEMA_ID: Literal["terminal-verification-result"] = "terminal-verification-result"
+SCHEMA_VERSION: Literal[1] = 1
+Decision = Literal["match", "no_match", "failed", "timeout", "cancelled"]
+LivenessOutcome = Literal["passed", "failed", "skipped", "not_reached", "not_finished"]
+DECISIONS: tuple[str, ...] = get_args(Decision)
+
+Seconds = Annotated[float | None, Field(ge=0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class ModelRef(WireModel):
+    """A model by name and version."""
+
+    name: str
+    version: str
+
+
+class ModelsUsed(WireModel):
+    """The models that produced the result (null: not loaded)."""
+
+    embedder: ModelRef | None
+    landmarker: ModelRef | None
+    fusion: str | None
+
+
+class DominantCode(WireModel):
+    """A failing gate code and its share of the session's frames."""
+
+    code: str
+    share: float = Field(ge=0, le=1)
+
+
+class QualitySummary(WireModel):
+    """Frames seen, with a face, passing; per-code failure counts; the dominant codes."""
+
+    frames: Count
+    face_frames: Count
+    passed_frames: Count
+    counts: dict[str, Count]
+    dominant: list[DominantCode]
+    mean_quality: float | None
+    best_quality: float | None
+
+
+class GuidanceShown(WireModel):
+    """A message shown to the member: its code and seconds of frame time since the first frame."""
+
+    code: str
+    t: float
+
+
+class ChallengeReport(WireModel):
+    """One liveness challenge; extra keys are its measured values (numbers or a reason)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, float | str | None] = Field(init=False)
+
+    kind: Literal["blink", "turn_left", "turn_right"]
+    outcome: Literal["running", "passed", "failed"]
+    duration_s: Seconds
+
+
+class LivenessReport(WireModel):
+    """Liveness: whether it ran, its outcome and reason, each challenge and the passive signal."""
+
+    enabled: bool
+    outcome: LivenessOutcome
+    reason: str | None
+    duration_s: Seconds
+    challenges: list[ChallengeReport]
+    passive: dict[str, Any] | None
+
+
+class LightReport(WireModel):
+    """The ring light at the end: duty, whether it converged, face brightness, faults."""
+
+    duty: float = Field(ge=0, le=1)
+    converged: bool
+    brightness: float
+    faults: list[str]
+
+
+class TimingsReport(WireModel):
+    """Seconds of frame time from the first frame to each milestone (null: never reached)."""
+
+    first_face_s: Seconds
+    light_converged_s: Seconds
+    first_pass_s: Seconds
+    liveness_s: Seconds
+    decision_s: Seconds
+    decision_after_face_s: Seconds
+
+
+class VerificationResult(WireModel):
+    """One per session: scores and reason codes, never an image; an embedding only with include_embedding."""
+
+    schema_name: Literal["terminal-verification-result"] = Field(SCHEMA_ID, alias="schema")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    result_id: str = Field(pattern="^[0-9a-f-]{36}$", json_schema_extra={"format": "uuid"})
+    request_id: str = Field(min_length=1)
+    terminal_id: str = Field(min_length=1)
+    started_at: str = Field(json_schema_extra={"format": "date-time"})
+    finished_at: str = Field(json_schema_extra={"format": "date-time"})
+    decision: Decision
+    reason_code: str | None = Field(description="LIVENESS_FAILED, the dominant gate code of a timeout, CANCELLED, "
+                                                "...; null on match/no_match")
+    reason: str | None = Field(description="one line for people, e.g. '72% of frames too dark, light at maximum'")
+    message: dict[str, str] | None = Field(description="what the member was shown at the end, per language")
+    score: float | None
+    threshold: float | None
+    models: ModelsUsed
+    n_probe: Count
+    n_reference: Count
+    quality: QualitySummary
+    guidance: list[GuidanceShown]
+    liveness: LivenessReport
+    light: LightReport | None
+    timings: TimingsReport
+    frames: Count
+    embedding: list[float] | SkipJsonSchema[None] = Field(
+        None, description="fused probe embedding; present only when session.include_embedding = true")
+    capture_file: str | SkipJsonSchema[None] = Field(
+        None, description="name of the best frame kept on the terminal under <state_dir>/captures; present only "
+                          "when terminal.keep_images = true (never sent)")
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the result, generated from :class:`VerificationResult`."""
+    return json_schema(VerificationResult, schema_id=f"urn:capture-terminal:{SCHEMA_ID}:{SCHEMA_VERSION}",
+                       title="Verification result record")
