@@ -61,18 +61,18 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
-say "pip: installing pinned dependencies"
-reqs=requirements.txt
-[ $dev -eq 1 ] && reqs=requirements-dev.txt
-"${pip[@]}" install -r "$reqs"
-# TFLite runtime: ai-edge-litert (the successor) first, tflite-runtime as fallback (needs numpy<2, py<=3.11).
-if ! .venv/bin/python -c 'import ai_edge_litert' 2>/dev/null && ! .venv/bin/python -c 'import tflite_runtime' 2>/dev/null; then
-  if ! "${pip[@]}" install 'ai-edge-litert==2.3.0'; then
-    echo "ai-edge-litert unavailable here; trying tflite-runtime" >&2
-    "${pip[@]}" install 'tflite-runtime>=2.14' 'numpy<2' || die "no TFLite runtime could be installed (ai-edge-litert or tflite-runtime)"
-  fi
+# Hash-locked: every package, transitive ones included, must match a sha256 in the lock (tools/lock.sh makes
+# it from requirements*.txt; one universal lock for x86-64/aarch64 and Python 3.11/3.13).
+lock=requirements.lock
+[ $dev -eq 1 ] && lock=requirements-dev.lock
+say "pip: installing $lock (hash-checked)"
+"${pip[@]}" install --require-hashes -r "$lock" || die "pip could not install $lock (a wheel missing for this platform, or a hash mismatch: see above)"
+# setuptools comes from the lock too: no unhashed build environment is fetched.
+"${pip[@]}" install --no-deps --no-build-isolation -e .
+if [ $is_pi -eq 1 ]; then
+  say "picamera2: numpy-compiled dependencies into the venv, then the import check"
+  "$here/firmware/picamera2_venv.sh" .venv/bin/python "$here/requirements.lock" || exit 1
 fi
-"${pip[@]}" install --no-deps -e .
 
 if [ $skip_models -eq 0 ]; then
   if [ -z "$models_from" ] && [ -d "$here/../shared/models" ]; then models_from="$here/../shared/models"; fi
