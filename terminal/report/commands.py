@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from terminal.report.errors import CommandError
+from terminal.report.codes import CODES, is_temporary
+from terminal.report.errors import CommandError, StorageError
 from terminal.report.replies import error_reply, ok_reply
-from terminal.report.seen import SeenRequests
+from terminal.report.seen import DedupCache, SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
 from terminal.wire import WireModel
@@ -43,10 +42,12 @@ EXPIRED = "EXPIRED"
 DUPLICATE = "DUPLICATE"
 NOT_SUPPORTED = "NOT_SUPPORTED"
 INTERNAL = "INTERNAL"
-ERROR_CODES = (BAD_JSON, UNKNOWN_COMMAND, INVALID, TOO_LARGE, BAD_BASE64, BAD_TEMPLATE, WRONG_DIM, WRONG_MODEL,
-               EXPIRED, DUPLICATE, NOT_SUPPORTED, INTERNAL)
+STORAGE_FULL = "STORAGE_FULL"
+ERROR_CODES = tuple(CODES)
+__all__ = ["ERROR_CODES", "CommandProcessor", "DedupCache", "parse_deadline"]
 
 _EPOCH_MAX = 1e11  # year 5138: anything larger is almost surely milliseconds, which we refuse as ambiguous
+MAX_NESTING = 16  # a template is 2 levels deep; nothing legitimate comes near this
 
 
 class _Command(WireModel):
@@ -55,8 +56,10 @@ class _Command(WireModel):
     model_config = ConfigDict(strict=True)
 
     request_id: str = Field(pattern=REQUEST_ID_RE.pattern, description="unique per request; the reply carries it")
-    deadline: str | int | float | None = Field(None, description="ISO-8601 time with zone, or epoch seconds; "
-                                                                  "required for verify unless require_deadline=false")
+    deadline: str | int | float | None = Field(None, union_mode="left_to_right",
+                                               description="ISO-8601 time with zone, or epoch seconds, at most "
+                                               "mqtt.deadline_horizon_s ahead; required for verify unless "
+                                               "require_deadline=false")
 
 
 class VerifyCommand(_Command):
@@ -64,7 +67,8 @@ class VerifyCommand(_Command):
 
     template: dict[str, Any] = Field(description="the member's reference, format terminal-template/1 "
                                                  "(terminal.matching.template)")
-    member_ref: str | None = Field(None, max_length=128, description="opaque reference echoed in the result")
+    member_ref: str | None = Field(None, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                   description="opaque reference echoed in the result")
     timeout_s: float | None = Field(None, gt=0, le=600)
 
 
@@ -93,64 +97,36 @@ def parse_deadline(value: str | int | float) -> float:
     """An ISO-8601 time with zone, or epoch seconds, as epoch seconds; CommandError(INVALID) otherwise."""
     if isinstance(value, str):
         try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
+            when = datetime.fromisoformat(value[:64])
+            if when.tzinfo is None:
+                raise CommandError(INVALID, "deadline: ISO-8601 time needs a zone (Z or +07:00)")
+            return when.timestamp()
+        except (ValueError, OverflowError):
             raise CommandError(INVALID, "deadline: not an ISO-8601 time") from None
-        if when.tzinfo is None:
-            raise CommandError(INVALID, "deadline: ISO-8601 time needs a zone (Z or +07:00)")
-        return when.timestamp()
-    if isinstance(value, bool) or not math.isfinite(value) or not 0 <= value < _EPOCH_MAX:
+    # Compare before any float conversion: a 400-digit integer must be refused, not overflow.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < _EPOCH_MAX \
+            or not math.isfinite(value):
         raise CommandError(INVALID, "deadline: epoch seconds out of range")
     return float(value)
 
 
+def nesting_depth(value: Any, limit: int) -> int:
+    """Depth of nested lists/objects in a decoded JSON value, counted iteratively up to ``limit`` + 1."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for v in level:
+            if isinstance(v, dict):
+                nxt.extend(v.values())
+            elif isinstance(v, list):
+                nxt.extend(v)
+        level = [v for v in nxt if isinstance(v, dict | list)]
+    return depth
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # json.loads accepts NaN/Infinity by default; RFC 8259 does not
-
-
-class DedupCache:
-    """Request ids seen recently (TTL, bounded); remembers the reply so a re-delivery gets it again."""
-
-    def __init__(self, ttl_s: float, max_entries: int = 10000, clock: Callable[[], float] = time.monotonic,
-                 store: SeenRequests | None = None) -> None:
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self._clock = clock
-        self._seen: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.store = store  # on disk: survives the restart after which a broker re-delivers a command
-
-    def check_and_add(self, request_id: str) -> tuple[bool, dict[str, Any] | None]:
-        """(True, cached reply) if seen within the TTL; else remember it and return (False, None)."""
-        now = self._clock()
-        with self._lock:
-            while self._seen:
-                oldest, (expires, _) = next(iter(self._seen.items()))
-                if expires > now and len(self._seen) < self.max_entries:
-                    break
-                del self._seen[oldest]
-            hit = self._seen.get(request_id)
-            if hit is not None and hit[0] > now:
-                return True, hit[1]
-            if self.store is not None:
-                seen, reply = self.store.get(request_id)
-                if seen:
-                    self._seen[request_id] = (now + self.ttl_s, reply)
-                    return True, reply
-                self.store.add(request_id, self.ttl_s)
-            self._seen[request_id] = (now + self.ttl_s, None)
-            return False, None
-
-    def remember_reply(self, request_id: str, reply: dict[str, Any]) -> None:
-        """Keep the reply of a command for re-deliveries."""
-        with self._lock:
-            if request_id in self._seen:
-                self._seen[request_id] = (self._seen[request_id][0], reply)
-                if self.store is not None:
-                    self.store.set_reply(request_id, reply)
-
-    def __len__(self) -> int:
-        return len(self._seen)
 
 
 class CommandProcessor:
@@ -158,17 +134,29 @@ class CommandProcessor:
 
     def __init__(self, *, max_bytes: int = 65536, dedup_ttl_s: float = 3600.0, require_deadline: bool = True,
                  template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time,
-                 seen_store: SeenRequests | None = None) -> None:
+                 seen_store: SeenRequests | None = None, deadline_horizon_s: float = 86400.0) -> None:
         self.max_bytes = max_bytes
         self.require_deadline = require_deadline
+        self.deadline_horizon_s = deadline_horizon_s
         self.template_validator = template_validator or default_template_validator()
-        self.dedup = DedupCache(dedup_ttl_s, store=seen_store)
+        # Ids are kept at least as long as a deadline may lie ahead: a captured command cannot run twice.
+        self.dedup = DedupCache(max(dedup_ttl_s, deadline_horizon_s), clock=clock, store=seen_store)
         self.handler: CommandHandler | None = None
         self._clock = clock
         self.counts: dict[str, int] = {}
 
     def handle(self, name: str | None, raw: bytes, reply: Reply) -> str:
-        """Process one command; returns "OK", "HANDLED" or the error code that was replied."""
+        """Process one command; returns "OK", "HANDLED" or the error code that was replied. Never raises."""
+        try:
+            return self._handle(name, raw, reply)
+        except Exception as err:  # whatever a command does, the link thread goes on and the sender gets an answer
+            log.error("command %s: internal error %s: %s", str(name)[:40], type(err).__name__, err,
+                      extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}})
+            log.debug("command handling failed", exc_info=True)
+            self._safe_reply(reply, self._error(INTERNAL, "internal error; see the terminal's journal", name, None))
+            return self._count(INTERNAL)
+
+    def _handle(self, name: str | None, raw: bytes, reply: Reply) -> str:
         request_id: str | None = None
         try:
             if len(raw) > self.max_bytes:
@@ -178,12 +166,18 @@ class CommandProcessor:
             request_id = rid if isinstance(rid, str) and REQUEST_ID_RE.match(rid) else None
             if name not in SCHEMAS:
                 raise CommandError(UNKNOWN_COMMAND, f"unknown command {str(name)[:40]!r}; known: {', '.join(SCHEMAS)}")
-            cmd = self._validate(name, body)
+            cmd, until = self._validate(name, body)
             request_id = cmd.request_id
-            duplicate, cached = self.dedup.check_and_add(cmd.request_id)
+            if name == "ping":  # idempotent: answered without touching the request-id store (works on a full disk)
+                return self._dispatch(name, cmd, reply)
+            try:
+                duplicate, cached = self.dedup.check_and_add(cmd.request_id, until, durable=name == "verify")
+            except StorageError as err:
+                raise CommandError(STORAGE_FULL, f"{err}; not started") from None
             if duplicate:
                 log.info("command %s %s re-delivered: not run again", name, cmd.request_id)
-                reply(cached or self._error(DUPLICATE, "already received; not run again", name, cmd.request_id))
+                self._safe_reply(reply, cached or self._error(DUPLICATE, "being processed; not run twice", name,
+                                                              cmd.request_id))
                 return self._count(DUPLICATE)
             return self._dispatch(name, cmd, reply)
         except CommandError as err:
@@ -191,41 +185,59 @@ class CommandProcessor:
                         err.detail, request_id, len(raw))
             msg = self._error(err.code, err.detail, name, request_id)
             if request_id is not None and err.code != DUPLICATE:
-                self.dedup.remember_reply(request_id, msg)  # only if it was accepted before failing
+                self._settle(request_id, msg)  # only if it was registered before failing
             self._safe_reply(reply, msg)
             return self._count(err.code)
+
+    def _settle(self, request_id: str, msg: dict[str, Any]) -> None:
+        """Remember a final reply for re-deliveries; forget the id after a temporary refusal (a retry is served)."""
+        error = msg.get("error")
+        if not msg.get("ok", True) and isinstance(error, dict) and is_temporary(error.get("code")):
+            self.dedup.forget(request_id)
+        else:
+            self.dedup.remember_reply(request_id, msg)
 
     def _decode(self, raw: bytes) -> dict[str, Any]:
         try:
             body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise CommandError(BAD_JSON, f"payload is not UTF-8 JSON ({type(err).__name__})") from None
+        if nesting_depth(body, MAX_NESTING) > MAX_NESTING:
+            raise CommandError(BAD_JSON, f"payload nested deeper than {MAX_NESTING} levels")
         if not isinstance(body, dict):
             raise CommandError(INVALID, "payload must be a JSON object")
         return body
 
-    def _validate(self, name: str, body: dict[str, Any]) -> _Command:
+    def _validate(self, name: str, body: dict[str, Any]) -> tuple[_Command, float | None]:
+        """The one place a command is checked (schema, numbers, deadline, template); (command, deadline)."""
         try:
             cmd = SCHEMAS[name].model_validate(body)
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(payload)"
             raise CommandError(INVALID, f"{where}: {first['msg']}") from None
+        until = None
         if cmd.deadline is not None:
-            if parse_deadline(cmd.deadline) < self._clock():
+            until = parse_deadline(cmd.deadline)
+            now = self._clock()
+            if until < now:
                 raise CommandError(EXPIRED, "deadline has passed; not started")
+            if until > now + self.deadline_horizon_s:
+                raise CommandError(INVALID, f"deadline: more than {self.deadline_horizon_s:.0f} s ahead "
+                                            "(mqtt.deadline_horizon_s)")
         elif name == "verify" and self.require_deadline:
             raise CommandError(INVALID, "deadline: required for verify")
         if isinstance(cmd, VerifyCommand):
             self.template_validator(cmd.template)
-        return cmd
+        return cmd, until
 
     def _dispatch(self, name: str, cmd: _Command, reply: Reply) -> str:
         rid = cmd.request_id
 
         def wrapped(body: dict[str, Any]) -> None:
             msg = ok_reply(name, rid, body)
-            self.dedup.remember_reply(rid, msg)
+            if name != "ping":
+                self._settle(rid, msg)
             self._safe_reply(reply, msg)
 
         if name == "ping":
@@ -237,9 +249,10 @@ class CommandProcessor:
             self.handler(name, cmd.model_dump(), wrapped)
         except CommandError:
             raise
-        except Exception:
-            # The daemon keeps serving whatever a handler does; the traceback goes to the journal.
-            log.exception("command %s %s: handler failed", name, rid)
+        except Exception as err:
+            # The daemon keeps serving whatever a handler does; the traceback goes to the journal at debug.
+            log.error("command %s %s: handler failed: %s: %s", name, rid, type(err).__name__, err)
+            log.debug("handler traceback", exc_info=True)
             raise CommandError(INTERNAL, "handler failed; see the terminal's journal") from None
         return self._count("HANDLED")
 

@@ -25,3 +25,7 @@ class CommandError(ReportError):
         self.code = code
         self.detail = message
         self.request_id = request_id
+
+
+class StorageError(OutboxError):
+    """A write to the state directory's SQLite files failed (disk full, I/O error); new sessions are refused."""

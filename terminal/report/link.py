@@ -13,9 +13,7 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -25,7 +23,10 @@ from terminal import __version__
 from terminal.report import client_factory as cf
 from terminal.report.commands import CommandHandler, CommandProcessor
 from terminal.report.credentials import mqtt_password, tls_context
+from terminal.report.link_state import health_body, link_state, log_flapping
 from terminal.report.outbox import Outbox
+from terminal.report.reply_tracking import ReplyTracker, response_topic
+from terminal.report.results import finalise_result, new_result_id, now_iso
 from terminal.report.seen import SeenRequests
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
@@ -35,16 +36,7 @@ from terminal.report.urls import BrokerUrl, parse_broker_url
 log = logging.getLogger(__name__)
 
 HealthProvider = Callable[[], dict[str, Any]]
-
-
-def now_iso() -> str:
-    """UTC time, ISO-8601 with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def new_result_id(terminal_id: str) -> str:
-    """A globally unique result id (terminal id + random UUID) for de-duplication on the central side."""
-    return f"{terminal_id}-{uuid.uuid4().hex}"
+__all__ = ["MqttLink", "new_result_id", "now_iso"]
 
 
 class MqttLink:
@@ -63,10 +55,10 @@ class MqttLink:
         self._password = mqtt_password(cfg) if cfg.username is not None else None
         self._tls = tls_context(cfg) if any(u.tls for u in self.urls) else None
         # Served request ids live beside the outbox, so a command re-delivered after a restart is not run twice.
-        self.seen = SeenRequests(outbox.path.with_name("requests.sqlite"))
+        self.seen = SeenRequests(outbox.path.with_name("requests.sqlite"), max_entries=cfg.max_request_ids)
         self.processor = CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
                                           require_deadline=cfg.require_deadline, template_validator=template_validator,
-                                          seen_store=self.seen)
+                                          seen_store=self.seen, deadline_horizon_s=cfg.deadline_horizon_s)
         self._client: mqtt.Client | None = None
         self._client_lock = threading.Lock()
         self._connected = threading.Event()
@@ -80,7 +72,10 @@ class MqttLink:
         self._last_alarm: str | None = None
         self.broker: BrokerUrl | None = None
         self.stats = {"connects": 0, "connect_failures": 0, "published": 0, "acked": 0, "rejected": 0,
-                      "events_dropped": 0, "replies_dropped": 0, "flaps": 0}
+                      "events_dropped": 0, "replies_dropped": 0, "replies_unacked": 0, "flaps": 0, "restarts": 0}
+        self.replies = ReplyTracker(self.stats)
+        self._beat = time.monotonic()  # the supervisor loop's heartbeat
+        self._down_since: float | None = time.monotonic()
 
     # ------------------------------------------------------------------ public API
     @property
@@ -109,8 +104,30 @@ class MqttLink:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.terminal_id}", daemon=True)
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self._beat = time.monotonic()
+        self._thread = threading.Thread(target=self._supervise, name=f"mqtt-{self.terminal_id}", daemon=True)
         self._thread.start()
+
+    def ensure_running(self) -> bool:
+        """Restart the supervisor thread if it died (called from the frame loop); True if it was restarted."""
+        if not self.cfg.enabled or self._stop.is_set() or self._thread is None or self._thread.is_alive():
+            return False
+        self.stats["restarts"] += 1
+        log.error("mqtt link thread had died; restarted (restart %d)", self.stats["restarts"],
+                  extra={"journal": {"RESULT": "link_restarted", "REASON": "MQTT_LINK"}})
+        self._spawn()
+        return True
+
+    def state(self) -> dict[str, Any]:
+        """The link's real state for STATUS=, health and diagnose: up, down, stalled, dead or disabled."""
+        return link_state(self)
+
+    def notify_result(self) -> None:
+        """A result was stored in the outbox by someone else (the daemon's ledger path): send it soon."""
+        self._dirty = True
 
     def stop(self, clean: bool = True, timeout: float | None = None) -> None:
         """Stop; clean: flush the outbox for up to stop_flush_s, publish ``stopped`` and disconnect (no will)."""
@@ -120,15 +137,15 @@ class MqttLink:
             self._thread.join(timeout if timeout is not None else self.cfg.stop_flush_s + self.cfg.connect_timeout_s + 5)
             self._thread = None
 
-    def publish_result(self, record: dict[str, Any]) -> str:
-        """Store the result durably in the outbox FIRST (OutboxFullError if refused), then send it; its id."""
-        rid = str(record.get("result_id") or new_result_id(self.terminal_id))
-        payload = {**record, "result_id": rid}
-        payload.setdefault("terminal_id", self.terminal_id)
-        payload.setdefault("queued_at", now_iso())
-        self.outbox.put(rid, "result", payload)
+    def publish_result(self, record: dict[str, Any], answers: str | None = None) -> str:
+        """Store the result durably in the outbox FIRST (OutboxFullError/StorageError if refused), then send it.
+
+        ``answers``: the request id it answers; the ledger marks it answered in the same transaction.
+        """
+        payload = finalise_result(record, self.terminal_id)
+        self.outbox.put(payload["result_id"], "result", payload, answers=answers)
         self._dirty = True
-        return rid
+        return str(payload["result_id"])
 
     def publish_event(self, event: dict[str, Any]) -> bool:
         """Send a guidance/progress event at QoS 0; dropped (False) while offline."""
@@ -140,17 +157,7 @@ class MqttLink:
 
     def publish_health(self, health: dict[str, Any] | None = None) -> bool:
         """Send a health message (given fields + outbox and link state); logs outbox alarms to the journal."""
-        out = self.outbox.stats()
-        if out["alarm"] != self._last_alarm:
-            if out["alarm"]:
-                log.warning("outbox alarm %s: %d results waiting (%d bytes), policy %s", out["alarm"],
-                            out["depth"], out["bytes"], out["policy"])
-            self._last_alarm = out["alarm"]
-        body = {"terminal_id": self.terminal_id, "ts": now_iso(), "version": self.version, **(health or {}),
-                "outbox": out, "alarms": [out["alarm"]] if out["alarm"] else [],
-                "link": {"broker": str(self.broker) if self.broker else None, "protocol": self.cfg.protocol,
-                         **self.stats}}
-        return self._publish(self.topics.health, body, qos=0, retain=True) is not None
+        return self._publish(self.topics.health, health_body(self, health), qos=0, retain=True) is not None
 
     # ------------------------------------------------------------------ publishing helpers
     def _publish(self, topic: str, body: dict[str, Any], qos: int, retain: bool = False,
@@ -173,18 +180,18 @@ class MqttLink:
         return {"state": state, "terminal_id": self.terminal_id, "version": self.version, "ts": now_iso()}
 
     def _reply_fn(self, msg: mqtt.MQTTMessage) -> Callable[[dict[str, Any]], None]:
-        props = getattr(msg, "properties", None)
-        response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
-        correlation = getattr(props, "CorrelationData", None) if props is not None else None
-        if response_topic and any(c in response_topic for c in "+#"):
-            response_topic = None  # a wildcard is not a topic name; fall back to our reply topic
+        topic_v5, correlation = response_topic(msg)
 
         def reply(body: dict[str, Any]) -> None:
-            topic = response_topic or self.topics.reply(body.get("request_id"))
+            topic = topic_v5 or self.topics.reply(body.get("request_id"))
             p = cf.reply_properties(correlation) if cf.is_v5(self.cfg) else None
-            if self._publish(topic, body, qos=1, props=p) is None:
+            info = self._publish(topic, body, qos=1, props=p)
+            if info is None:
                 self.stats["replies_dropped"] += 1
-                log.warning("reply to %s dropped: not connected", body.get("request_id"))
+                log.warning("reply to %s dropped: not connected; a retry with the same request id gets it",
+                            body.get("request_id"))
+            else:
+                self.replies.sent(info.mid, str(body.get("request_id")))
 
         return reply
 
@@ -198,17 +205,20 @@ class MqttLink:
         self._inflight.clear()
         self._dirty = True
         self._connected.set()
+        self._down_since = None
         self.stats["connects"] += 1
         log.info("connected to %s (session present: %s)", self.broker, bool(flags.session_present))
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
         self._connected.clear()
+        self._mark_down()
         if not self._stop.is_set():
             log.warning("disconnected from %s: %s", self.broker, rc)
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, rc: ReasonCode, _p: Any) -> None:
         row = self._inflight.pop(mid, None)
         if row is None:
+            self.replies.acked(mid)
             return
         # MQTT 5: codes < 0x80 are success, including 16 "no matching subscribers"; 135 etc. are refusals.
         if rc.is_failure:
@@ -223,9 +233,29 @@ class MqttLink:
         self.processor.handle(name, bytes(msg.payload), self._reply_fn(msg))
 
     # ------------------------------------------------------------------ supervisor
+    def _mark_down(self) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+        self.replies.connection_lost()
+
+    def _supervise(self) -> None:
+        """The thread body: run the connection loop; whatever it raises, log, count, back off and go on."""
+        while not self._stop.is_set():
+            try:
+                self._run()
+                return
+            except Exception as err:  # a bug must never silence reporting for good
+                self.stats["restarts"] += 1
+                self._drop(None)
+                log.error("mqtt link failed (%s: %s); restarting it (restart %d)", type(err).__name__, err,
+                          self.stats["restarts"], extra={"journal": {"RESULT": "link_restarted", "REASON": "MQTT_LINK"}})
+                log.debug("link traceback", exc_info=True)
+                self._stop.wait(min(self.cfg.backoff_max_s, 1.0))
+
     def _run(self) -> None:
         attempt, index = 0, 0
         while not self._stop.is_set():
+            self._beat = time.monotonic()
             url = self.urls[index % len(self.urls)]
             client = self._try_connect(url)
             if client is None:
@@ -243,12 +273,7 @@ class MqttLink:
                 attempt += 1  # a connection that drops at once (flapping) still backs off
                 self.stats["flaps"] += 1
                 if self.stats["flaps"] == 3:
-                    # Mosquitto closes the session when it refuses a publish: an ACL that does not match our
-                    # topics looks like an endless reconnect loop, with no PUBACK refusal ever seen.
-                    log.error("broker %s drops the session right after connecting (3 times in a row): check that its "
-                              "ACL lets user %r publish to %s/# and the credentials; 'terminal diagnose' tests it",
-                              url, self.cfg.username, self.topics.prefix,
-                              extra={"journal": {"RESULT": "mqtt_flapping", "REASON": "MQTT_ACL"}})
+                    log_flapping(self, url)
                 self._stop.wait(min(self.cfg.backoff_max_s, self.cfg.backoff_min_s * 2 ** min(attempt - 1, 20)))
         self._connected.clear()
 
@@ -267,6 +292,7 @@ class MqttLink:
             deadline = time.monotonic() + self.cfg.connect_timeout_s
             rc = mqtt.MQTT_ERR_SUCCESS
             while not self._connected.is_set() and time.monotonic() < deadline and not self._stop.is_set():
+                self._beat = time.monotonic()
                 rc = client.loop(timeout=0.1)
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     break
@@ -281,8 +307,11 @@ class MqttLink:
 
     def _drop(self, client: mqtt.Client | None) -> None:
         with self._client_lock:
+            if client is None:
+                client, self._client = self._client, None
             self._client = None
         self._connected.clear()
+        self._mark_down()
         self._inflight.clear()
         if client is not None:
             try:
@@ -295,6 +324,7 @@ class MqttLink:
     def _serve(self, client: mqtt.Client) -> None:
         next_health = time.monotonic()
         while self._connected.is_set():
+            self._beat = time.monotonic()
             if self._stop.is_set():
                 self._shutdown(client)
                 return

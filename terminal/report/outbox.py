@@ -13,6 +13,7 @@ Policy when full (``OutboxConfig.policy``):
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import logging
 import sqlite3
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from terminal.report.errors import OutboxError, OutboxFullError
+from terminal.report.errors import OutboxError, OutboxFullError, StorageError
+from terminal.report.sqlitefile import private_file
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     hold_until REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- accepted requests (terminal.report.ledger); a result marks its request answered in the same transaction
+CREATE TABLE IF NOT EXISTS requests (
+    request_id TEXT PRIMARY KEY,
+    result_id TEXT NOT NULL,
+    state TEXT NOT NULL,            -- accepted | answered
+    accepted_at REAL NOT NULL,
+    answered_at REAL,
+    info TEXT NOT NULL              -- JSON: member_ref, deadline, timeout_s, ... (never a template)
+);
 """
 
 
@@ -77,7 +88,7 @@ class Outbox:
         self.warn_fraction = warn_fraction
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
             # isolation_level=None: we issue BEGIN IMMEDIATE/COMMIT ourselves, so a put is one durable txn.
             self._db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -96,7 +107,8 @@ class Outbox:
                    warn_fraction=cfg.warn_fraction)
 
     @contextmanager
-    def _txn(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One durable write transaction (BEGIN IMMEDIATE ... COMMIT, fsynced); StorageError if it fails."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -106,13 +118,25 @@ class Outbox:
                     self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
-            except sqlite3.Error as err:
-                raise OutboxError(f"{self.path}: outbox write failed: {err}") from None
+            except sqlite3.Error as err:  # disk full, I/O error: nothing was stored
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise StorageError(f"{self.path}: outbox write failed: {err}") from None
 
-    def put(self, result_id: str, topic_suffix: str, payload: dict[str, Any]) -> int:
-        """Store a message durably (fsynced before return) and return its row id; idempotent per result id."""
+    _txn = transaction
+
+    def put(self, result_id: str, topic_suffix: str, payload: dict[str, Any], *, answers: str | None = None) -> int:
+        """Store a message durably (fsynced before return) and return its row id; idempotent per result id.
+
+        ``answers``: the accepted request this result answers; marked answered in the same transaction, so a
+        crash leaves either both or neither (terminal.report.ledger).
+        """
         data = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         with self._txn() as db:
+            if answers is not None:
+                db.execute("UPDATE requests SET state='answered', answered_at=? WHERE request_id=? "
+                           "AND state='accepted'", (time.time(), answers))
             row = db.execute("SELECT id FROM outbox WHERE result_id=?", (result_id,)).fetchone()
             if row:
                 return int(row[0])

@@ -41,7 +41,10 @@ class VerifyReply(WireModel):
     """``verify`` accepted: a session started; its result follows on the results topic."""
 
     accepted: Literal[True] = True
-    state: str = Field(description="the session state it started in, e.g. searching")
+    state: str = Field(description="searching for a new session; for a retry of a request already accepted: "
+                                   "running, accepted (queued for its INTERRUPTED answer) or answered")
+    result_id: str | SkipJsonSchema[None] = Field(None, description="the id its result will carry (reserved "
+                                                                     "when the request was stored)")
 
 
 class CancelReply(WireModel):
@@ -56,6 +59,8 @@ class DiagnoseReply(WireModel):
     """``diagnose``: the diagnostic report (camera, light, models, outbox, system)."""
 
     diagnostics: dict[str, Any]
+    link: dict[str, Any] | SkipJsonSchema[None] = Field(None, description="the MQTT link's own state "
+                                                                           "(state, broker, down_for_s, restarts)")
 
 
 class PingReply(WireModel):

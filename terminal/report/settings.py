@@ -38,7 +38,17 @@ class MqttConfig(Section):
     stop_flush_s: float = Field(5.0, ge=0, le=120, description="on clean stop, try this long to empty the outbox")
     health_interval_s: float = Field(60.0, ge=1, le=86400, description="period of the health message")
     max_command_bytes: int = Field(65536, ge=256, le=16 * 1024 * 1024, description="larger commands are refused")
-    command_dedup_ttl_s: float = Field(3600.0, ge=1, le=7 * 86400, description="remember request ids this long")
+    command_dedup_ttl_s: float = Field(
+        3600.0, ge=1, le=7 * 86400, description="remember request ids at least this long (in fact the longer of "
+                                                 "this and deadline_horizon_s, and always until their deadline)")
+    deadline_horizon_s: float = Field(
+        86400.0, ge=60, le=30 * 86400, description="a command deadline further ahead than this is refused (INVALID); "
+                                                   "request ids are kept at least this long")
+    max_request_ids: int = Field(200_000, ge=1000, le=10_000_000,
+                                 description="unexpired request ids stored at most; beyond, commands get OVERLOADED")
+    link_down_alarm_s: float = Field(
+        300.0, ge=1, le=86400, description="the link down (or its thread stalled) this long: CRITICAL in the "
+                                           "journal, alarm 'link_down' in health and STATUS=")
     require_deadline: bool = Field(True, description="a verify command without a deadline is refused")
 
     @field_validator("brokers")

@@ -17,7 +17,7 @@ from terminal.report.errors import CommandError
 from terminal.report.templates import default_template_validator
 from tests.report.helpers import MODEL, template_dict
 
-FUTURE = (datetime.now(UTC) + timedelta(days=3650)).isoformat()
+FUTURE = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
 PAST = time.time() - 60  # fixed once: hypothesis needs the same strategy bounds on every run
 
 

@@ -19,28 +19,50 @@ class Clock:
 def test_dedup_survives_a_restart(tmp_path: Path) -> None:
     clock = Clock()
     db = tmp_path / "requests.sqlite"
-    first = DedupCache(ttl_s=60, store=SeenRequests(db, clock=clock))
+    first = DedupCache(ttl_s=60, clock=clock, store=SeenRequests(db, clock=clock))
     assert first.check_and_add("r-1") == (False, None)
     first.remember_reply("r-1", {"request_id": "r-1", "ok": True, "accepted": True})
     first.store.close()  # type: ignore[union-attr]
     # A new process: empty memory, same file.
-    second = DedupCache(ttl_s=60, store=SeenRequests(db, clock=clock))
+    second = DedupCache(ttl_s=60, clock=clock, store=SeenRequests(db, clock=clock))
     dup, reply = second.check_and_add("r-1")
     assert dup and reply == {"request_id": "r-1", "ok": True, "accepted": True}
     assert second.check_and_add("r-2") == (False, None)
     clock.t += 61  # expired on disk too
-    third = DedupCache(ttl_s=60, store=SeenRequests(db, clock=clock))
+    third = DedupCache(ttl_s=60, clock=clock, store=SeenRequests(db, clock=clock))
     assert third.check_and_add("r-1") == (False, None)
 
 
-def test_store_is_bounded(tmp_path: Path) -> None:
+def test_store_never_forgets_an_unexpired_id_and_refuses_when_full(tmp_path: Path) -> None:
+    """10,050 other commands do not push an id out (the reported replay); a full store refuses, OVERLOADED."""
+    import pytest
+
+    from terminal.report.errors import CommandError
+
     clock = Clock()
-    store = SeenRequests(tmp_path / "r.sqlite", max_entries=50, clock=clock)
-    for i in range(300):
-        clock.t += 1
-        store.add(f"r-{i}", ttl_s=1000)
-    assert store.count() <= 50 + 100  # pruned every 100 writes down to max_entries
-    assert store.get("r-299")[0] and not store.get("r-0")[0]
+    store = SeenRequests(tmp_path / "r.sqlite", max_entries=10_100, clock=clock)
+    store.add("captured", clock.t + 86400)
+    store.set_reply("captured", {"ok": True})
+    for i in range(10_050):
+        store.add(f"r-{i}", clock.t + 1000)
+    assert store.get("captured") == (True, {"ok": True})
+    for i in range(49):
+        store.add(f"s-{i}", clock.t + 1000)
+    with pytest.raises(CommandError) as err:
+        store.add("one-too-many", clock.t + 1000)
+    assert err.value.code == "OVERLOADED"
+    clock.t += 1001  # the short-lived ids expire; room again, the captured one is still known
+    store.add("one-too-many", clock.t + 1000)
+    assert store.get("captured")[0] and not store.get("r-5")[0]
+
+
+def test_a_request_never_answered_is_served_after_restart(tmp_path: Path) -> None:
+    """The process died between receiving a command and answering it: nothing ran, so a retry runs it."""
+    db = tmp_path / "requests.sqlite"
+    first = DedupCache(ttl_s=60, store=SeenRequests(db))
+    assert first.check_and_add("r-1") == (False, None)
+    second = DedupCache(ttl_s=60, store=SeenRequests(db))
+    assert second.check_and_add("r-1") == (False, None)
 
 
 def test_processor_replays_the_stored_reply_after_restart(tmp_path: Path) -> None:
