@@ -41,3 +41,9 @@ class ReportError(TerminalError):
     """The outbox or the MQTT link failed in a way the caller must know about."""
 
     exit_code = 75  # EX_TEMPFAIL
+
+
+class UsageError(TerminalError):
+    """The command line itself is wrong (a missing or conflicting option): what argparse exits with."""
+
+    exit_code = 2  # argparse's usage-error code; every usage error of the CLI exits with it

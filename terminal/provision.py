@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,23 +25,28 @@ def provision_one(spec: ModelSpec, into: Path, source_dir: Path | None) -> str:
                 raise RuntimeError(f"{src}: sha256 does not match {MANIFEST_PATH.name}; refusing to copy it")
             shutil.copyfile(src, dest)
             return f"copied from {source_dir}"
+    tmp_path = _partial_name(into, spec.file)
     try:
-        with tempfile.NamedTemporaryFile(dir=into, delete=False) as tmp, \
-                urllib.request.urlopen(spec.url, timeout=60) as resp:
+        with tmp_path.open("xb") as tmp, urllib.request.urlopen(spec.url, timeout=60) as resp:
             shutil.copyfileobj(resp, tmp)
-        tmp_path = Path(tmp.name)
+        got = sha256_of(tmp_path)
+        if got != spec.sha256:
+            raise RuntimeError(f"{spec.file}: downloaded file has sha256 {got}, expected {spec.sha256}; not installed")
+        tmp_path.replace(dest)
     except (urllib.error.URLError, OSError) as err:
         where = f"not in {source_dir}, and " if source_dir else ""
         raise RuntimeError(
             f"{spec.file}: {where}download from {spec.url} failed ({err}). Provide it with "
             f"TERMINAL_MODELS_FROM=/dir/with/models ./setup.sh"
         ) from None
-    got = sha256_of(tmp_path)
-    if got != spec.sha256:
-        tmp_path.unlink()
-        raise RuntimeError(f"{spec.file}: downloaded file has sha256 {got}, expected {spec.sha256}; not installed")
-    tmp_path.replace(dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)  # a failed or refused download leaves nothing behind
     return "downloaded"
+
+
+def _partial_name(into: Path, file: str) -> Path:
+    """A unique ``.FILE.part-XXXXXX`` name beside the destination (hidden; removed whatever happens)."""
+    return into / f".{file}.part-{secrets.token_hex(4)}"
 
 
 def main(argv: list[str] | None = None) -> int:

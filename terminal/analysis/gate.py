@@ -210,7 +210,8 @@ class QualityGate:
         if C.TOO_DARK not in self.skip and luma < self.config.dark_frame_luma:
             results.append(CheckResult(C.TOO_DARK, luma, (self.config.dark_frame_luma, None), False))
         elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < measures.FRAME_MIN_SHARPNESS:
-            # A face blurred beyond recognition is not found at all: say "hold still", not "show your face".
+            # A face blurred beyond recognition is not found at all: BLURRY is recorded (the tally shows it),
+            # but the instruction stays NO_FACE (see _verdict).
             results.append(CheckResult(C.BLURRY, sharp, (measures.FRAME_MIN_SHARPNESS, None), False))
         elif self._probe_due(timestamp_s):
             if self.config.second_look:
@@ -311,8 +312,10 @@ class QualityGate:
                  box: tuple[int, int, int, int] | None, luma: float | None) -> Verdict:
         failures = C.sort_codes([r.code for r in results if not r.passed])
         instruction = failures[0] if failures else None
-        if instruction == C.NO_FACE and len(failures) > 1:
-            instruction = failures[1]  # the precise reason (too dark, too close) is the useful instruction
+        if instruction == C.NO_FACE and len(failures) > 1 and failures[1] != C.BLURRY:
+            # The precise reason (too dark, too close) is the useful instruction. Not BLURRY: an empty booth
+            # (a plain wall) is just as unsharp as a blurred face, and "hold still" said to nobody is wrong.
+            instruction = failures[1]
         margins = [_margin(abs(r.value) if r.limits[0] is not None and r.limits[1] is not None and r.limits[0] < 0
                            else r.value, *((0.0, r.limits[1]) if r.limits[0] is not None and r.limits[0] < 0 else r.limits))
                    for r in results if r.value is not None and r.code not in (C.NO_FACE, C.MULTIPLE_FACES)]

@@ -81,9 +81,14 @@ class RecordingWriter:
     def __init__(self, path: Path, source: str = "", image_format: str = "png", jpeg_quality: int = 92) -> None:
         if image_format not in ("png", "jpg"):
             raise SourceError(f"recording image format must be png or jpg, not {image_format!r}")
-        self.path = private_dir(Path(path))
-        if (self.path / INDEX).exists():
-            raise SourceError(f"{self.path}: already holds a recording; choose a new directory")
+        path = Path(path)
+        if (path / INDEX).exists():
+            raise SourceError(f"{path}: already holds a recording; choose a new directory")
+        if path.is_dir() and any(path.iterdir()):
+            raise SourceError(f"{path}: folder is not empty; a recording needs a new or empty directory")
+        if path.exists() and not path.is_dir():
+            raise SourceError(f"{path}: is a file; a recording needs a new or empty directory")
+        self.path = private_dir(path)
         self.image_format = image_format
         self.jpeg_quality = jpeg_quality
         self.count = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,20 @@ def register(sub: Any) -> None:
 
 
 def iter_images(paths: list[Path]) -> Iterator[Path]:
-    """Each image named, and the images inside each folder named (sorted, not recursive)."""
+    """Each image named, and the images inside each folder named (sorted, not recursive).
+
+    A folder without images is said on stderr (one line) and skipped; a path that does not exist is a
+    SourceError.
+    """
     from terminal.camera.recording import IMAGE_SUFFIXES
 
     for p in paths:
         if p.is_dir():
-            yield from sorted(x for x in p.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES and x.is_file())
+            found = sorted(x for x in p.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES and x.is_file())
+            if not found:
+                print(f"{p}: no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})",
+                      file=sys.stderr)
+            yield from found
         elif p.is_file():
             yield p
         else:
@@ -41,7 +50,7 @@ def iter_images(paths: list[Path]) -> Iterator[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print a verdict per image; exit 0 if every image passed, 1 otherwise."""
+    """Print a verdict per image; exit 0 if every image passed, 1 otherwise (also when one was unreadable)."""
     from terminal.analysis.annotate import write_annotated
     from terminal.analysis.gate import QualityGate
     from terminal.camera.recording import read_image_rgb
@@ -49,10 +58,22 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     skip = skip_codes(args.skip)
     images = list(iter_images(args.paths))
+    if not images:
+        raise SourceError("no images to analyze")
     all_passed = True
+    unreadable = 0
     with QualityGate.from_config(cfg, mode="image", skip=skip) as gate:
         for path in progress(images, total=len(images), desc="analyze"):
-            image = read_image_rgb(path)
+            try:
+                image = read_image_rgb(path)
+            except SourceError as err:  # one bad file does not stop the batch
+                unreadable += 1
+                all_passed = False
+                if args.json:
+                    print_json({"path": str(path), "error": str(err)})
+                else:
+                    print(f"{path}: UNREADABLE (missing, corrupt or not an image)")
+                continue
             verdict = gate.analyze(image)
             all_passed &= verdict.passed
             if args.json:
@@ -63,4 +84,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{path}: {status} (quality {verdict.quality:.2f}){hint}")
             if args.annotate is not None:
                 write_annotated(args.annotate / f"{path.stem}.jpg", image, verdict)
+    if unreadable:
+        print(f"{unreadable} of {len(images)} image(s) could not be read", file=sys.stderr)
     return 0 if all_passed else 1

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from terminal.cli.common import add_config_arg, config_from_args
+from terminal.cli.common import add_config_arg, config_from_args, ensure_parent
 from terminal.cli.enroll import skip_codes
 from terminal.cli.evaluate_match import add_dataset_args, embed_dirs
-from terminal.errors import ConfigError
+from terminal.errors import UsageError
 from terminal.matching.calibration import SHIPPED_PATH, calibration_record, config_snippet, load_shipped
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     fmr = args.fmr if args.fmr is not None else cfg.matching.target_fmr
     if not 0 < fmr < 1:
-        raise ConfigError(f"--fmr must be between 0 and 1, got {fmr}")
+        raise UsageError(f"--fmr must be between 0 and 1, got {fmr}")
     embedder, embedded = embed_dirs(cfg, list(args.dirs), args.gate, skip_codes(args))
     scores = embedded.scores()
     if len(scores.impostor) == 0 or len(scores.genuine) == 0:
@@ -52,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
                                 skip=skip_codes(args) if args.gate else [], target_fmr=fmr)
     snippet = config_snippet(record, fmr)
     if args.out is not None:
-        args.out.write_text(snippet)
+        ensure_parent(args.out).write_text(snippet)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(snippet)
     if args.record is not None:
-        args.record.write_text(json.dumps(record, indent=1) + "\n")
+        ensure_parent(args.record).write_text(json.dumps(record, indent=1) + "\n")
     if args.write_shipped:
         shipped = load_shipped()
         shipped[embedder.name] = record

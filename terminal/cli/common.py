@@ -26,14 +26,28 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def skip_codes(text: str | None, option: str = "--skip") -> list[str]:
-    """Gate codes from a ``--skip A,B`` option; ConfigError (exit 78) names the option and the unknown code."""
+    """Gate codes from a ``--skip A,B`` option; UsageError (exit 2) names the option and the unknown code."""
     from terminal.analysis.codes import parse_codes
-    from terminal.errors import ConfigError
+    from terminal.errors import UsageError
 
     try:
         return parse_codes(text)
     except ValueError as err:
-        raise ConfigError(f"{option}: {err}") from None
+        raise UsageError(f"{option}: {err}") from None
+
+
+def ensure_parent(path: Path, private: bool = False) -> Path:
+    """Create the folder ``path`` goes into (owner-only when ``private``); one-line TerminalError if impossible."""
+    from terminal.errors import TerminalError
+
+    parent = Path(path).parent
+    if not parent.is_dir():
+        try:
+            parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+        except OSError as err:
+            raise TerminalError(f"cannot create folder {parent} for {Path(path).name}: {err.strerror}") from None
+        print(f"created folder {parent}", file=sys.stderr)
+    return Path(path)
 
 
 def print_json(obj: Any) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from terminal.cli.common import add_config_arg, config_from_args, print_json
+from terminal.cli.common import add_config_arg, config_from_args, ensure_parent, print_json
 from terminal.matching.embedder import load_embedder
 from terminal.matching.enroll import enroll_images
 from terminal.matching.probe import STILL_SKIP, make_finder
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         finder.close()
     dtype = args.dtype or cfg.matching.reference_dtype
-    template.save(args.out, dtype=dtype)
+    template.save(ensure_parent(args.out, private=True), dtype=dtype)
     if args.json:
         print_json({"out": str(args.out), "model": template.model, "model_version": template.version,
                     "dim": template.dim, "dtype": dtype, "count": template.count,

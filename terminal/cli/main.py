@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from terminal import __version__
 from terminal.errors import TerminalError
 from terminal.logsetup import setup_logging
+from terminal.nativelog import NativeLogFilter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        if level == "debug":
+            return int(args.func(args) or 0)
+        with NativeLogFilter():
+            return int(args.func(args) or 0)
     except TerminalError as err:
         if level == "debug":
             log.exception("failed")
@@ -64,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as err:  # a file the command was asked to read or write: one line, not a traceback
+        if level == "debug":
+            log.exception("failed")
+        where = f" {err.filename}" if err.filename else ""
+        print(f"terminal {args.command}: error:{where}: {err.strerror or err}", file=sys.stderr)
+        return 74  # EX_IOERR
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from terminal.cli.common import add_config_arg, config_from_args, print_json
-from terminal.errors import TerminalError
-from terminal.report.outbox import Outbox
+from terminal.errors import UsageError
+from terminal.report.outbox import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,36 @@ def _open(args: argparse.Namespace) -> Outbox:
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """Local time with its UTC offset, so a technician can match it with the journal and the central log."""
+    return datetime.fromtimestamp(ts, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _decision(item: OutboxItem) -> str:
+    try:
+        return str(item.payload_dict().get("decision") or "-")
+    except ValueError:
+        return "?"
+
+
+LIST_HEADER = f"{'ROW':>7}  {'QUEUED':<25}  {'KIND':<8}  {'RESULT_ID':<36}  {'DECISION':<9}  {'BYTES':>6}  STATE"
+
+
+def _list(items: list[OutboxItem], as_json: bool) -> None:
+    """One line per waiting message under a header; the state says why a message is held."""
+    if as_json:
+        for it in items:
+            print_json({"row_id": it.row_id, "result_id": it.result_id, "topic": it.topic_suffix,
+                        "created": it.created, "queued_at": _when(it.created), "decision": _decision(it),
+                        "attempts": it.attempts, "last_error": it.last_error, "payload": it.payload_dict()})
+        return
+    if not items:
+        print("outbox is empty: every result was delivered")
+        return
+    print(LIST_HEADER)
+    for it in items:
+        state = f"held after {it.attempts} refusal(s): {it.last_error}" if it.last_error else "waiting"
+        print(f"{it.row_id:>7}  {_when(it.created):<25}  {it.topic_suffix:<8}  {it.result_id:<36}  "
+              f"{_decision(it):<9}  {len(it.payload):>6}  {state}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,23 +80,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{s['depth']} waiting, {s['bytes']} bytes (max {s['max_rows']} rows / {s['max_bytes']} bytes, "
                   f"policy {s['policy']}), alarm: {s['alarm'] or 'none'}")
         elif args.action == "list":
-            for it in ob.list(args.limit):
-                if args.json:
-                    print_json({"row_id": it.row_id, "result_id": it.result_id, "topic": it.topic_suffix,
-                                "created": it.created, "attempts": it.attempts, "last_error": it.last_error,
-                                "payload": it.payload_dict()})
-                else:
-                    held = f" held, {it.attempts} refusal(s): {it.last_error}" if it.last_error else ""
-                    print(f"{it.row_id:>7} {_when(it.created)} {it.topic_suffix:<8} {it.result_id} "
-                          f"{len(it.payload)} B{held}")
+            _list(ob.list(args.limit), args.json)
         elif args.action == "retry":
             n = ob.retry(args.ids or None)
             print(f"{n} result(s) released for sending")
         else:
             if not (args.ids or args.all or args.older_than_days is not None):
-                raise TerminalError("purge: give row ids, --all or --older-than-days")
+                raise UsageError("purge: give row ids, --all or --older-than-days")
             if not args.yes:
-                raise TerminalError("purge deletes results that were never delivered; add --yes to confirm")
+                raise UsageError("purge deletes results that were never delivered; add --yes to confirm")
             gone = ob.purge(args.ids or None, all_rows=args.all,
                             older_than_s=None if args.older_than_days is None else args.older_than_days * 86400)
             print(f"purged {len(gone)} result(s)")

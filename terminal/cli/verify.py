@@ -11,7 +11,7 @@ from terminal.cli.common import add_config_arg, config_from_args, print_json
 from terminal.cli.enroll import add_gate_args, skip_codes
 from terminal.cli.verify_session import add_session_args, run_source
 from terminal.config.schema import Config
-from terminal.errors import ConfigError
+from terminal.errors import UsageError
 from terminal.matching.decision import Matcher
 from terminal.matching.enroll import VerifyResult, verify_still
 from terminal.matching.factory import build_matcher
@@ -79,9 +79,9 @@ def print_result(result: VerifyResult, as_json: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify and print; the exit code tells match (0), no match (1) or rejected probe (3)."""
-    cfg = config_from_args(args)
     if (args.probe is None) == (args.source is None):
-        raise ConfigError("verify needs exactly one of --probe IMAGE or --source SOURCE")
+        raise UsageError("verify needs exactly one of --probe IMAGE or --source SOURCE")
+    cfg = config_from_args(args)
     if args.source is not None:
         return run_source(args, cfg)
     result = run_still(args, cfg)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from terminal.config.paths import resolve_paths
 from terminal.config.schema import Config
 from terminal.errors import ConfigError
 
@@ -79,6 +80,7 @@ def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None
             raise ConfigError(f"{p}: cannot read config file (permission denied)") from None
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{p}: not valid TOML: {err}") from None
+        resolve_paths(data, Config, p.resolve().parent)  # relative paths in a file mean "beside the file"
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value)
     return config_from_dict(data, where)

@@ -46,10 +46,15 @@ class Template:
     sources: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        emb = np.asarray(self.embeddings, dtype=np.float32)
+        try:
+            emb = np.asarray(self.embeddings, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TemplateError("BAD_FORMAT", "embeddings are not numbers") from None
         if emb.ndim == 1:
             emb = emb[None, :]
-        if emb.ndim != 2 or emb.shape[0] == 0 or emb.shape[1] == 0:
+        if emb.ndim != 2:
+            raise TemplateError("BAD_FORMAT", f"embeddings must be a (count, dim) matrix, got shape {emb.shape}")
+        if emb.shape[0] == 0 or emb.shape[1] == 0:
             raise TemplateError("EMPTY", f"a template needs at least one embedding, got shape {emb.shape}")
         if not np.all(np.isfinite(emb)):
             raise TemplateError("NOT_FINITE", "the template holds NaN or infinite values")
@@ -109,7 +114,9 @@ class Template:
         if dim is not None and t_dim != dim:
             raise TemplateError("WRONG_DIM", f"template has {t_dim}-d embeddings; the model makes {dim}-d")
         items = d["embeddings"]
-        if not isinstance(items, list) or not items:
+        if not isinstance(items, list):
+            raise TemplateError("BAD_FORMAT", f"embeddings must be a list of base64 strings, got {type(items).__name__}")
+        if not items:
             raise TemplateError("EMPTY", "template has no embeddings")
         rows = [_decode_row(item, DTYPES[dtype], t_dim, i) for i, item in enumerate(items)]
         sources = d.get("sources") if isinstance(d.get("sources"), list) else []

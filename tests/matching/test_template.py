@@ -67,6 +67,9 @@ def mutate(**changes: Any) -> dict[str, Any]:
     (mutate(dim=512), "WRONG_DIM"),
     (mutate(dtype="int8"), "BAD_DTYPE"),
     (mutate(embeddings=[]), "EMPTY"),
+    (mutate(embeddings="garbage"), "BAD_FORMAT"),  # garbage is not "empty" (issue 16)
+    (mutate(embeddings={"0": "AAAA"}), "BAD_FORMAT"),
+    (mutate(embeddings=None), "BAD_FORMAT"),
     (mutate(embeddings=[base64.b64encode(np.full(128, np.nan, "<f4").tobytes()).decode()]), "NOT_FINITE"),
     (mutate(embeddings=[base64.b64encode(np.zeros(128, "<f4").tobytes()).decode()]), "NOT_FINITE"),
     (mutate(format="something-else/9"), "BAD_FORMAT"),

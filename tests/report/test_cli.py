@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -30,15 +31,23 @@ def test_outbox_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "3 waiting" in capsys.readouterr().out
     assert main(["outbox", "list", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert "res-0" in out and "135" in out and out.count("\n") == 3
+    header, *rows = out.splitlines()
+    assert header.split()[:6] == ["ROW", "QUEUED", "KIND", "RESULT_ID", "DECISION", "BYTES"] and len(rows) == 3
+    assert "res-0" in rows[0] and "135 Not authorized" in rows[0] and "held" in rows[0]
+    assert all(" match " in r for r in rows) and all("waiting" in r for r in rows[1:])
+    assert all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}", r) for r in rows)  # the zone is shown
     assert main(["outbox", "list", "--json", "--config", str(cfg)]) == 0
     assert '"decision":"match"' in capsys.readouterr().out
     assert main(["outbox", "retry", "--config", str(cfg)]) == 0
     assert "1 result(s) released" in capsys.readouterr().out and ob.alarm() is None
-    assert main(["outbox", "purge", str(ids[1]), "--config", str(cfg)]) == 1  # needs --yes
+    assert main(["outbox", "purge", str(ids[1]), "--config", str(cfg)]) == 2  # needs --yes: a usage error
     assert "--yes" in capsys.readouterr().err
     assert main(["outbox", "purge", str(ids[1]), "--yes", "--config", str(cfg)]) == 0
     assert [it.result_id for it in ob.list()] == ["res-0", "res-2"]
+    assert main(["outbox", "purge", "--all", "--yes", "--config", str(cfg)]) == 0
+    capsys.readouterr()
+    assert main(["outbox", "list", "--config", str(cfg)]) == 0
+    assert capsys.readouterr().out.startswith("outbox is empty")
 
 
 @pytest.mark.broker
