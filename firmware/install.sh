@@ -6,12 +6,14 @@
 #   firmware/install.sh --dry-run                 print every step, change nothing
 # Options: --terminal-id ID  --camera BACKEND (picamera2)  --allow-net CIDR (repeatable: IP allow list)
 #          --skip-venv (no .venv/pip/models in /opt/terminal)  --no-enable  --start
+#          --kiosk (member screen: [kiosk] enabled in a new config; the kiosk unit is installed whenever the
+#          config has [kiosk] enabled = true)
 # Idempotent: an existing /etc/terminal/config.toml or credential is never overwritten.
 set -euo pipefail
 
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix=""; dry=0; skip_venv=0; enable=1; start=0
-terminal_id=""; camera="picamera2"; allow_net=()
+terminal_id=""; camera="picamera2"; allow_net=(); kiosk=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) prefix="$(realpath -m "$2")"; shift ;;
@@ -19,10 +21,11 @@ while [ $# -gt 0 ]; do
     --skip-venv) skip_venv=1 ;;
     --no-enable) enable=0 ;;
     --start) start=1 ;;
+    --kiosk) kiosk=1 ;;
     --terminal-id) terminal_id="$2"; shift ;;
     --camera) camera="$2"; shift ;;
     --allow-net) allow_net+=("$2"); shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -97,6 +100,8 @@ else
   run install -d -m 0750 "$P/etc/terminal"
   sed_args=(-e "s/^backend = \"replay\"/backend = \"$camera\"/")
   [ -n "$terminal_id" ] && sed_args+=(-e "s/^id = \"terminal-dev\"/id = \"$terminal_id\"/")
+  # --kiosk: the first "enabled = false" after [kiosk] (the member screen) becomes true.
+  [ $kiosk -eq 1 ] && sed_args+=(-e '/^\[kiosk\]/,/^enabled = /s/^enabled = false/enabled = true/')
   printf '+ sed %s config.example.toml > %s\n' "${sed_args[*]}" "$P/etc/terminal/config.toml"
   [ $dry -eq 1 ] || sed "${sed_args[@]}" "$src/config.example.toml" >"$P/etc/terminal/config.toml"
 fi
@@ -109,6 +114,37 @@ if [ -n "$prefix" ]; then
   [ $dry -eq 1 ] || sed "s/ terminal / $gid /" "$P/etc/tmpfiles.d/terminal.conf" | systemd-tmpfiles --root="$root" --create -
 else
   run systemd-tmpfiles --create /etc/tmpfiles.d/terminal.conf
+fi
+
+# The member screen: installed when the config (new or kept) enables it; cage + Chromium as terminal-kiosk.
+kiosk_port=""
+if [ -f "$P/etc/terminal/config.toml" ]; then
+  kiosk_port="$(python3 - "$P/etc/terminal/config.toml" <<'PY'
+import sys, tomllib
+k = tomllib.load(open(sys.argv[1], "rb")).get("kiosk", {})
+print(int(k.get("port", 8080)) if k.get("enabled") else "")
+PY
+)" || die "cannot read [kiosk] from /etc/terminal/config.toml"
+elif [ $kiosk -eq 1 ]; then
+  kiosk_port=8080  # dry run: the config was not written
+fi
+if [ -n "$kiosk_port" ]; then
+  say "member screen: terminal-kiosk.service (cage + Chromium on tty7, page on 127.0.0.1:$kiosk_port)"
+  if [ -z "$prefix" ] && [ $dry -eq 0 ] && ! { command -v cage >/dev/null && command -v chromium >/dev/null; }; then
+    run apt-get install -y --no-install-recommends cage chromium fonts-dejavu-core
+  fi
+  run install -D -m 0644 "$src/systemd/terminal-kiosk.sysusers.conf" "$P/etc/sysusers.d/terminal-kiosk.conf"
+  if [ -n "$prefix" ]; then
+    run systemd-sysusers --root="$root" "$P/etc/sysusers.d/terminal-kiosk.conf"
+  else
+    run systemd-sysusers /etc/sysusers.d/terminal-kiosk.conf
+  fi
+  run install -D -m 0644 "$src/systemd/terminal-kiosk.service" "$P/etc/systemd/system/terminal-kiosk.service"
+  kdrop="$P/etc/systemd/system/terminal-kiosk.service.d/url.conf"
+  run install -d -m 0755 "$(dirname "$kdrop")"
+  printf '+ write %s (KIOSK_URL=http://127.0.0.1:%s/)\n' "$kdrop" "$kiosk_port"
+  [ $dry -eq 1 ] || printf '# Written by firmware/install.sh from [kiosk] port.\n[Service]\nEnvironment=KIOSK_URL=http://127.0.0.1:%s/\n' \
+    "$kiosk_port" >"$kdrop"
 fi
 
 say "udev rules: /etc/udev/rules.d/60-terminal.rules"
@@ -136,10 +172,13 @@ fi
 say "enable"
 if [ -n "$prefix" ]; then
   [ $enable -eq 0 ] || run systemctl --root="$root" enable terminal.service
+  [ $enable -eq 0 ] || [ -z "$kiosk_port" ] || run systemctl --root="$root" enable terminal-kiosk.service
 else
   run systemctl daemon-reload
   [ $enable -eq 0 ] || run systemctl enable terminal.service
+  [ $enable -eq 0 ] || [ -z "$kiosk_port" ] || run systemctl enable terminal-kiosk.service
   [ $start -eq 0 ] || run systemctl restart terminal.service
+  [ $start -eq 0 ] || [ -z "$kiosk_port" ] || run systemctl restart terminal-kiosk.service
 fi
 say "done. Next: edit /etc/terminal/config.toml ([mqtt] brokers, [terminal] id), put the broker password in"
 say "/etc/terminal/credentials/mqtt_password, then: systemctl start terminal; journalctl -u terminal -f"

@@ -29,6 +29,7 @@ COMMANDS = [
     "terminal.cli.evaluate",
     "terminal.cli.analyze",
     "terminal.cli.diagnose",
+    "terminal.cli.voice",
     "terminal.cli.run",
 ]
 

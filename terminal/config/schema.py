@@ -10,10 +10,12 @@ from pydantic import Field
 from terminal.analysis.settings import QualityConfig
 from terminal.config.base import Section
 from terminal.daemon.settings import DaemonConfig
+from terminal.kiosk.settings import KioskConfig
 from terminal.light.settings import LightConfig
 from terminal.matching.settings import MatchingConfig
 from terminal.report.settings import MqttConfig, OutboxConfig
 from terminal.session.settings import SessionConfig
+from terminal.voice.settings import VoiceConfig
 
 
 class TerminalSection(Section):
@@ -67,4 +69,6 @@ class Config(Section):
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()
     daemon: DaemonConfig = DaemonConfig()
+    kiosk: KioskConfig = KioskConfig()
+    voice: VoiceConfig = VoiceConfig()
     logging: LoggingConfig = LoggingConfig()

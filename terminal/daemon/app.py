@@ -27,6 +27,7 @@ from terminal.daemon.health import Uptime, health_fields, status_line, versions
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier
 from terminal.daemon.signals import SignalFlags, changed_sections, reload_config
 from terminal.errors import HardwareError, TerminalError
+from terminal.kiosk.outputs import MemberOutputs
 from terminal.light.controller import LightController
 from terminal.light.devices import LightDevices
 from terminal.matching.decision import Matcher
@@ -88,6 +89,7 @@ class TerminalDaemon:
         self._status_text = ""
         self._last_frame: Frame | None = None
         self._camera_down_since: float | None = None
+        self.member = MemberOutputs(cfg)  # member screen + voice: fed a snapshot per frame, never blocking
 
     # ------------------------------------------------------------------ start and stop
     def start(self) -> None:
@@ -99,6 +101,7 @@ class TerminalDaemon:
         self._start_link()
         self._open_light()
         self._load_walkup_reference()
+        self.member.start(self)
         self.notifier.status("starting: opening camera")
 
     def _start_link(self) -> None:
@@ -148,6 +151,7 @@ class TerminalDaemon:
         if self.session is not None and not self.session.done:
             self.session.cancel(reason)
             self._finish_session()
+        self.member.stop()
         if self.devices is not None:
             self.devices.off()
             self.devices.close()
@@ -201,6 +205,7 @@ class TerminalDaemon:
                 self._finish_session()
         elif self.walkup_reference is not None:
             self._walkup(frame)
+        self.member.tick(self, frame)
         self._refresh_status(frame.timestamp)
 
     def _camera_down(self) -> None:
@@ -212,6 +217,7 @@ class TerminalDaemon:
             self._camera_down_since = now
         if now - self._camera_down_since < self.cfg.daemon.camera_down_grace_s:
             self.watchdog.camera_down()  # the loop is alive and retrying: not a hang (see FrameWatchdog)
+        self.member.tick(self, None)
         self._refresh_status(None, force=True)
         # Sleep until the next retry, but wake for signals; commands are still answered meanwhile.
         self.flags.wait(min(0.5, max(0.05, self.camera.retry_in())))

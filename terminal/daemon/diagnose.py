@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Status = Literal["pass", "warn", "fail", "skip"]
-CHECKS = ("versions", "camera", "light", "models", "mqtt", "outbox", "disk", "clock", "thermal")
+CHECKS = ("versions", "camera", "light", "models", "mqtt", "outbox", "disk", "clock", "thermal", "audio")
 
 
 @dataclass
@@ -123,6 +123,7 @@ def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_sp
     ``sys_root`` redirects /sys and /run reads (tests).
     """
     from terminal.daemon import diag_hardware, diag_models, diag_mqtt, diag_system
+    from terminal.voice.check import check_audio
 
     lim = limits or DiagnoseLimits()
     wanted = set(CHECKS if only is None else only)
@@ -143,6 +144,7 @@ def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_sp
             ("disk", lambda: diag_system.check_disk(cfg, lim)),
             ("clock", lambda: diag_system.check_clock(sys_root=sys_root)),
             ("thermal", lambda: diag_system.check_thermal(lim, sys_root=sys_root)),
+            ("audio", lambda: check_audio(cfg)),
         ]
         for name, fn in plan:
             if name in wanted:

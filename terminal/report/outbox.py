@@ -95,6 +95,8 @@ class Outbox:
             # FULL: the WAL is fsynced at every commit, so a returned put survives power loss.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            # Deleted rows are zeroed, not left in free pages: a start request carries a member's NIK/KPJ.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as err:
             raise OutboxError(f"{self.path}: cannot open outbox database: {err}") from None
@@ -206,6 +208,14 @@ class Outbox:
                 db.execute("INSERT INTO meta(key, value) VALUES ('acked_total', ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (n,))
             return n
+
+    def withdraw(self, row_id: int) -> bool:
+        """Delete an unsent message that is no longer wanted (not counted as acked) and truncate the WAL."""
+        with self._txn() as db:
+            gone = db.execute("DELETE FROM outbox WHERE id=?", (row_id,)).rowcount > 0
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page images leave the WAL too
+        return gone
 
     def mark_failed(self, row_id: int, error: str, hold_s: float) -> None:
         """Record a refusal (e.g. PUBACK 135) and hold the message back for ``hold_s`` seconds; it is kept."""

@@ -78,6 +78,7 @@ class VerificationSession:
         self.timings = Timings()
         self.liveness: LivenessCheck | None = None
         self.result: dict[str, Any] | None = None
+        self.verdict: Verdict | None = None  # the last frame's gate verdict (member screen: framing oval)
         self.started_at = utc_now()
         self._limit = config.timeout_s if request.deadline is None else min(config.timeout_s, max(request.deadline, 0.0))
         self._t = 0.0
@@ -136,7 +137,7 @@ class VerificationSession:
                 self._finish("failed", t, reason_code="BAD_REFERENCE", reason=str(self._bad_reference),
                              shown=C.NO_MATCH)
                 return True
-        verdict = self.gate.analyze(frame.image, t)
+        verdict = self.verdict = self.gate.analyze(frame.image, t)
         self.tally.add(verdict.failures, verdict.passed, verdict.n_faces, verdict.quality)
         self._update_light(frame, verdict, t)
         face = verdict.face if verdict.n_faces else None

@@ -139,3 +139,32 @@ def test_setup_sh_delegates(tmp_path: Path) -> None:
                            "--skip-venv", "--dry-run"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "systemd-sysusers" in proc.stdout
     assert not (tmp_path / "r").exists()
+
+
+def test_kiosk_not_installed_unless_enabled(root: Path) -> None:
+    assert not (root / "etc/systemd/system/terminal-kiosk.service").exists()
+    assert "terminal-kiosk" not in table(root / "etc/passwd")
+
+
+def test_kiosk_installed_when_enabled(tmp_path: Path, tools: None) -> None:
+    install("--prefix", str(tmp_path), "--skip-venv", "--kiosk")
+    cfg = load_config(tmp_path / "etc/terminal/config.toml")
+    assert cfg.kiosk.enabled and cfg.kiosk.port == 8080
+    unit = (tmp_path / "etc/systemd/system/terminal-kiosk.service").read_text()
+    assert unit == (REPO / "systemd/terminal-kiosk.service").read_text()
+    assert "User=terminal-kiosk" in unit and "/usr/bin/cage" in unit and "Restart=always" in unit
+    assert "After=terminal.service" in unit and "--kiosk" in unit and "setterm --blank 0" in unit
+    link = tmp_path / "etc/systemd/system/multi-user.target.wants/terminal-kiosk.service"
+    assert link.is_symlink()
+    user = table(tmp_path / "etc/passwd")["terminal-kiosk"]
+    assert int(user[2]) < 1000 and user[6] == "/usr/sbin/nologin"
+    groups = table(tmp_path / "etc/group")
+    for g in ("video", "render", "input"):
+        assert "terminal-kiosk" in groups[g][3].split(",")
+    assert "terminal-kiosk" not in groups.get("gpio", ["", "", "", ""])[3].split(",")
+    # A kept config decides: a port changed there reaches the kiosk's URL on the next run.
+    conf = tmp_path / "etc/terminal/config.toml"
+    conf.write_text(conf.read_text().replace("port = 8080", "port = 8181", 1))
+    install("--prefix", str(tmp_path), "--skip-venv")
+    url = (tmp_path / "etc/systemd/system/terminal-kiosk.service.d/url.conf").read_text()
+    assert "KIOSK_URL=http://127.0.0.1:8181/" in url

@@ -34,6 +34,7 @@ pattern write terminal/%u/status
 pattern write terminal/%u/health
 pattern write terminal/%u/event
 pattern write terminal/%u/result
+pattern write terminal/%u/request
 pattern write terminal/%u/reply/#
 pattern read terminal/%u/cmd/#
 """

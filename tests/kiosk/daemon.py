@@ -1,0 +1,103 @@
+"""``terminal run`` with the member screen on, on a replayed clip, for the browser tests and the benchmark."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from terminal.camera.frame import Frame
+from terminal.camera.recording import RecordingWriter
+from tests.session.clips import H, W, sway, yale
+from tests.support.broker import free_port, wait_port
+
+REPO = Path(__file__).resolve().parents[2]
+FPS = 15.0
+
+
+def empty_scene(t: float, rng: np.random.Generator) -> np.ndarray:
+    """A wall with sensor noise: no face."""
+    base = np.full((H, W, 3), 118, np.float32)
+    base[:, :, 2] += 10 * np.sin(t)
+    return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
+
+
+def walkup_story(fps: float = FPS) -> list[Frame]:
+    """Nobody (0-2.5 s), subject 02 walks up (2.5-5 s), the scene turns dark (5-7 s), light again with two
+    blinks (7-10 s), nobody (10-14 s). With walk-up on: idle, session + blink prompt, dark, result, idle."""
+    rng = np.random.default_rng(13)
+    face, closed = yale(2, "normal"), yale(2, "sleepy")
+    frames = []
+    for i in range(round(14.0 * fps)):
+        t = i / fps
+        if t < 2.5 or t >= 10.0:
+            img = empty_scene(t, rng)
+        elif 5.0 <= t < 7.0:
+            img = (sway(face, t, rng).astype(np.float32) * 0.05).astype(np.uint8)
+        else:
+            blink = any(b <= t < b + 0.2 for b in (7.8, 8.8))
+            img = sway(closed if blink else face, t, rng)
+        frames.append(Frame(img, t, i))
+    return frames
+
+
+def write_clip(frames: list[Frame], path: Path) -> Path:
+    """A JPEG recording (fast to write; the gate sees camera-like compression)."""
+    with RecordingWriter(path, source="test", image_format="jpg", jpeg_quality=90) as w:
+        for f in frames:
+            w.write(f)
+    return path
+
+
+def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = None, walkup: Path | None = None,
+                 extra: dict[str, dict[str, str]] | None = None, tid: str = "kiosk-t1") -> Path:
+    """Replay camera (realtime, looping), mock GPIO, kiosk on ``port``, MQTT to ``broker_port`` (or nowhere)."""
+    sections: dict[str, dict[str, str]] = {
+        "terminal": {"id": f'"{tid}"', "state_dir": f'"{tmp / "state"}"'},
+        "camera": {"backend": '"replay"', "source": f'"{clip}"', "fps": str(FPS)},
+        "mqtt": {"brokers": f'["mqtt://127.0.0.1:{broker_port or free_port()}"]', "require_deadline": "false",
+                 "backoff_max_s": "1.0", "health_interval_s": "30.0"},
+        "light": {"pin_factory": '"mock"'},
+        "session": {"timeout_s": "30.0", "challenge_time_s": "12.0"},
+        "kiosk": {"enabled": "true", "port": str(port), "support_phone": '"175"', "result_hold_s": "4.0"},
+        "daemon": {"walkup_cooldown_s": "8.0"},
+    }
+    if walkup is not None:
+        sections["daemon"]["walkup_reference"] = f'"{walkup}"'
+    for name, kv in (extra or {}).items():
+        sections.setdefault(name, {}).update(kv)
+    text = "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in kv.items()) for name, kv in sections.items())
+    p = tmp / "config.toml"
+    p.write_text(text)
+    return p
+
+
+class KioskDaemon:
+    """The daemon in a subprocess; ``url`` answers once the page server is up."""
+
+    def __init__(self, config: Path, port: int, log: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log = log
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config",
+                                      str(config)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        try:
+            wait_port(port, timeout=90)
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(f"the page server did not come up; log:\n{log.read_text()[-3000:]}") from None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM and wait; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return int(self.proc.returncode)

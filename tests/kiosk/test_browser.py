@@ -1,0 +1,221 @@
+"""The member screen in real headless Chromium against ``terminal run`` on replayed clips.
+
+Walk-up story: idle → the member walks up (session, blink prompt) → the scene turns dark (the instruction
+changes) → light and blinks → the result screen with the decision → the daemon stops (out of service).
+Keypad story (real mosquitto): touch, type a NIK, the request reaches the central client, which answers with
+``verify``; the session runs and the result carries only the request id; a KPJ nobody answers times out.
+Screenshots of every screen (800x480, <= 200 KB) go to $TERMINAL_SCREENS_OUT when set (docs/screens/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+
+from terminal.analysis.guidance import MESSAGES
+from terminal.cli.main import main
+from terminal.kiosk.texts import SCREENS
+from tests.kiosk.daemon import FPS, KioskDaemon, kiosk_config, walkup_story, write_clip
+from tests.report.helpers import Central
+from tests.session.clips import blink_clip, yale
+from tests.support.broker import free_port
+from tests.support.browser import PAGE_STATE_JS, SMALLEST_TEXT_JS, chromium, require_chromium, wait_until
+
+pytestmark = [pytest.mark.slow]
+SESSION_STATES = {"searching", "guiding", "liveness", "capturing", "matching"}
+NIK = "3201015507890001"  # plausible NIK: West Java, born 15 July 1989 (woman: day + 40), serial 0001
+KPJ = "16001234567"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Subject 02's reference template, enrolled with the real models."""
+    d = tmp_path_factory.mktemp("ref")
+    img = d / "subject02.png"
+    cv2.imwrite(str(img), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
+    out = d / "ref.json"
+    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) == 0
+    return out
+
+
+def shot(driver: Any, name: str, tmp: Path) -> Path:
+    """A screenshot, checked small (<= 200 KB), copied to $TERMINAL_SCREENS_OUT if set."""
+    p = tmp / f"{name}.png"
+    assert driver.save_screenshot(str(p))
+    assert 0 < p.stat().st_size <= 200_000, f"{name}.png is {p.stat().st_size} bytes"
+    out = os.environ.get("TERMINAL_SCREENS_OUT")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, Path(out) / p.name)
+    return p
+
+
+class Watcher:
+    """Polls the page and keeps every distinct (state, instruction, liveness prompt) it showed."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.seen: list[dict[str, Any]] = []
+        self.oval_green = False
+
+    def poll(self) -> dict[str, Any]:
+        s = self.driver.execute_script(PAGE_STATE_JS)
+        self.oval_green |= s["state"] in SESSION_STATES and "ok" in s["oval"].split()
+        key = (s["state"], s["instruction"], s["liveness"])
+        if not self.seen or key != (self.seen[-1]["state"], self.seen[-1]["instruction"], self.seen[-1]["liveness"]):
+            self.seen.append(s)
+        return s
+
+    def until(self, pred: Any, timeout: float, what: str) -> dict[str, Any]:
+        return wait_until(lambda: (lambda s: s if pred(s) else None)(self.poll()), timeout,
+                          f"{what}; page showed {[(x['state'], x['instruction'], x['liveness']) for x in self.seen[-8:]]}")
+
+
+def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
+    require_chromium()
+    clip = write_clip(walkup_story(), tmp_path / "walkup")
+    port = free_port()
+    cfg = kiosk_config(tmp_path, clip, port=port, walkup=reference)
+    d = KioskDaemon(cfg, port, tmp_path / "daemon.log")
+    try:
+        with chromium(tmp_path / "profile") as driver:
+            driver.get(d.url)
+            w = Watcher(driver)
+            idle = w.until(lambda s: s["state"] == "idle", 60, "the idle screen")
+            assert idle["instruction"] == SCREENS["SCREEN_IDLE_WALKUP"]["id"]
+            assert driver.find_element("id", "terminal-id").text == "Terminal kiosk-t1"
+            assert "175" in driver.find_element("id", "support").text
+            smallest, where = driver.execute_script(SMALLEST_TEXT_JS)
+            assert smallest >= 24, f"text of {smallest}px in {where} at 800x480"
+            shot(driver, "idle", tmp_path)
+            blink = MESSAGES["LIVENESS_BLINK"]["id"]
+            live = w.until(lambda s: s["state"] == "liveness" and blink in (s["instruction"], s["liveness"]), 30,
+                           "the blink prompt")
+            assert live["instruction"]
+            smallest, where = driver.execute_script(SMALLEST_TEXT_JS)
+            assert smallest >= 24, f"text of {smallest}px in {where} during the session"
+            shot(driver, "liveness", tmp_path)
+            dark = {MESSAGES["TOO_DARK"]["id"], MESSAGES["NO_FACE"]["id"]}
+            w.until(lambda s: s["state"] in SESSION_STATES and s["instruction"] in dark, 15,
+                    "the dark-scene instruction")
+            shot(driver, "guidance-dark", tmp_path)
+            res = w.until(lambda s: s["state"] == "result", 20, "the result screen")
+            assert res["instruction"] == SCREENS["RESULT_MATCH"]["id"]
+            shot(driver, "result-match", tmp_path)
+            stats = driver.execute_script("return window.kioskStats")
+            assert stats["previews"] >= 10, stats  # the live preview was shown
+            assert w.oval_green, "the face oval never turned green while the face was framed"
+            order = [x["state"] for x in w.seen]
+            assert order.index("idle") < order.index("liveness") < order.index("result")
+            assert d.stop() == 0
+            oos = w.until(lambda s: s["state"] == "out_of_service", 10, "out of service after the daemon stopped")
+            assert oos["instruction"] == SCREENS["OOS_STARTING"]["id"]
+            shot(driver, "out-of-service", tmp_path)
+    finally:
+        d.stop()
+
+
+def press(driver: Any, digits: str) -> None:
+    """Touch the on-screen keys."""
+    for ch in digits:
+        driver.find_element("css selector", f'#keys button[data-key="{ch}"]').click()
+
+
+def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any:
+    """Send a start message straight to the socket (bypassing the page's own checks); the reply or the status."""
+    import asyncio
+
+    import aiohttp
+
+    async def go() -> Any:
+        headers = {"Origin": origin} if origin else {}
+        async with aiohttp.ClientSession() as s:
+            try:
+                async with s.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers) as ws:
+                    await ws.send_str(json.dumps(body))
+                    while True:
+                        msg = json.loads((await ws.receive(timeout=10)).data)
+                        if msg.get("type") != "state":
+                            return msg
+            except aiohttp.WSServerHandshakeError as err:
+                return err.status
+
+    return asyncio.run(go())
+
+
+def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, mosquitto_factory: Any) -> None:
+    require_chromium()
+    broker = mosquitto_factory()
+    tid = "kiosk-t2"
+    central = Central(broker, f"terminal/{tid}/#")
+    clip = write_clip(blink_clip(yale(2, "normal"), yale(2, "sleepy"), seconds=4.0, blinks=(0.8, 2.4), fps=FPS),
+                      tmp_path / "live")
+    port = free_port()
+    cfg = kiosk_config(tmp_path, clip, port=port, broker_port=broker.port, tid=tid,
+                       extra={"kiosk": {"request_timeout_s": "5.0"}})
+    d = KioskDaemon(cfg, port, tmp_path / "daemon.log")
+    try:
+        central.wait_for("status", lambda p: p.get("state") == "online", timeout=60)
+        # The device checks the number itself, whatever the page sends; other web origins are refused.
+        bad = raw_start(port, {"type": "start", "kind": "nik", "number": "0000000000000000"})
+        assert bad == {"type": "start_refused", "code": "REQUEST_REFUSED", "why": "NIK province code not valid"}
+        assert raw_start(port, {"type": "start", "kind": "kpj", "number": "1" * 11})["code"] == "REQUEST_REFUSED"
+        assert raw_start(port, {"type": "start", "kind": "nik", "number": NIK}, origin="http://evil.example") == 403
+        with chromium(tmp_path / "profile") as driver:
+            driver.get(d.url)
+            w = Watcher(driver)
+            idle = w.until(lambda s: s["state"] == "idle", 60, "the idle screen")
+            assert idle["instruction"] == SCREENS["SCREEN_IDLE"]["id"]
+            driver.find_element("id", "instruction").click()
+            w.until(lambda s: s["state"] == "keypad", 5, "the keypad")
+            press(driver, "0012")  # province 00: the page refuses it, nothing is sent
+            assert driver.find_element("id", "ok").get_attribute("disabled")
+            press(driver, "345678901234")
+            driver.find_element("id", "ok").click()
+            w.until(lambda s: s["state"] == "keypad" and "NIK" in s["instruction"], 5, "the NIK format message")
+            press(driver, NIK)
+            smallest, where = driver.execute_script(SMALLEST_TEXT_JS)
+            assert smallest >= 24, f"text of {smallest}px in {where} on the keypad"
+            shot(driver, "keypad", tmp_path)
+            driver.find_element("id", "ok").click()
+            w.until(lambda s: s["state"] == "waiting", 10, "the waiting screen")
+            shot(driver, "waiting", tmp_path)
+            req = central.wait_for("/request", timeout=15)[0]
+            assert req["kind"] == "nik" and req["number"] == NIK and req["terminal_id"] == tid
+            rid = req["request_id"]
+            assert rid.startswith("k-") and NIK not in rid
+            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(
+                {"request_id": rid, "template": json.loads(reference.read_text())}), qos=1)
+            w.until(lambda s: s["state"] in SESSION_STATES, 15, "the session after verify")
+            res = w.until(lambda s: s["state"] == "result", 30, "the result screen")
+            assert res["instruction"] == SCREENS["RESULT_MATCH"]["id"]
+            result = central.wait_for("/result", timeout=15)[0]
+            assert result["request_id"] == rid and result["decision"] == "match"
+            assert NIK not in json.dumps(result)
+            # A KPJ nobody answers: the member is told, after request_timeout_s.
+            w.until(lambda s: s["state"] == "idle", 15, "idle again")
+            driver.find_element("id", "instruction").click()
+            w.until(lambda s: s["state"] == "keypad", 5, "the keypad again")
+            driver.find_element("css selector", 'button[data-kind="kpj"]').click()
+            press(driver, KPJ)
+            driver.find_element("id", "ok").click()
+            assert central.wait_for("/request", lambda p: p.get("kind") == "kpj", timeout=15)[0]["number"] == KPJ
+            late = w.until(lambda s: s["state"] == "request_timeout", 15, "the no-answer message")
+            assert late["instruction"] == SCREENS["REQUEST_TIMEOUT"]["id"]
+            shot(driver, "request-timeout", tmp_path)
+        assert d.stop() == 0
+    finally:
+        d.stop()
+    # The numbers were never logged nor left on disk (outbox rows are deleted with secure_delete).
+    log = (tmp_path / "daemon.log").read_bytes()
+    assert NIK.encode() not in log and KPJ.encode() not in log
+    for f in (tmp_path / "state").rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert NIK.encode() not in data and KPJ.encode() not in data, f"a member number is left in {f.name}"
