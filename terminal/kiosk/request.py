@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -91,9 +92,12 @@ class RequestDesk:
             if self.pending is not None:
                 return {"type": "start_refused", "code": "SCREEN_WAITING", "why": "a request is already waiting"}
             rid = f"k-{uuid.uuid4().hex}"
-            body = {"kind": kind, "number": number, "timeout_s": self.timeout_s}
+            body = {"request_id": rid, "terminal_id": link.terminal_id, "ts": datetime.now(UTC).isoformat(
+                timespec="milliseconds"), "kind": kind, "number": number, "timeout_s": self.timeout_s}
             try:
-                row = link.publish_request(rid, body)
+                # Through the durable outbox to <prefix>/request at QoS 1, like a result.
+                row = link.outbox.put(rid, "request", body)
+                link.notify_result()
             except Exception as err:  # outbox full / disk error: tell the member, keep serving
                 log.error("start request %s could not be stored: %s", rid, err)
                 return {"type": "start_refused", "code": "OOS_OUTBOX", "why": "cannot store the request"}
@@ -134,6 +138,6 @@ class RequestDesk:
         if link is None:
             return
         try:
-            link.withdraw(p.row_id)
+            link.outbox.withdraw(p.row_id)
         except Exception as err:
             log.error("start request %s could not be withdrawn from the outbox: %s", p.request_id, err)

@@ -147,17 +147,6 @@ class MqttLink:
         self._dirty = True
         return str(payload["result_id"])
 
-    def publish_request(self, request_id: str, body: dict[str, Any]) -> int:
-        """Store a member's start request in the outbox and send it to ``<prefix>/request`` (QoS 1); its row."""
-        payload = {**body, "request_id": request_id, "terminal_id": self.terminal_id, "ts": now_iso()}
-        row = self.outbox.put(request_id, "request", payload)
-        self._dirty = True
-        return row
-
-    def withdraw(self, row_id: int) -> bool:
-        """Remove a stored message not sent yet (a start request nobody answered)."""
-        return self.outbox.withdraw(row_id)
-
     def publish_event(self, event: dict[str, Any]) -> bool:
         """Send a guidance/progress event at QoS 0; dropped (False) while offline."""
         body = {"terminal_id": self.terminal_id, "ts": now_iso(), **event}
