@@ -56,18 +56,27 @@ fi
 cp "$qemu" "$root/usr/bin/qemu-aarch64-static"
 # cpuinfo (XNNPACK) reads /sys/devices/system/cpu and /proc/cpuinfo; mounted for the run, unmounted on exit.
 # qemu-user passes the HOST's /proc/cpuinfo through: x86 text that XNNPACK's arm64 feature probe mis-reads and
-# then crashes on (SIGSEGV in allocate_tensors). A Pi 4's cpuinfo (Cortex-A72, part 0xd08) is bound over it,
-# and qemu emulates that CPU (QEMU_CPU), so the arm64 kernels chosen are the ones a Pi 4 runs.
+# then crashes on (SIGSEGV in allocate_tensors). A Pi's cpuinfo is bound over it and qemu emulates that CPU
+# (QEMU_CPU), so the arm64 kernels chosen are the ones that Pi runs. The comparison runs as a Pi 5; step 5
+# probes the Pi 4's CPU (mediapipe 1.2.3's aarch64 wheel needs ARMv8.1 LSE atomics, which a Cortex-A72 lacks).
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mountpoint -q "$root/sys" || mount -t sysfs sysfs "$root/sys"
 trap 'umount "$root/proc/cpuinfo" "$root/proc" "$root/sys" 2>/dev/null || true' EXIT
-for i in 0 1; do
-  printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\n' "$i"
-  printf 'CPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n'
-done >"$work/cpuinfo"
-printf 'Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B (emulated)\n' >>"$work/cpuinfo"
+# cpuinfo_for PART FEATURES MODEL: what the kernel of that Pi shows (2 cores are enough here).
+cpuinfo_for() {
+  for i in 0 1; do
+    printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: %s\nCPU implementer\t: 0x41\n' "$i" "$2"
+    printf 'CPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: %s\nCPU revision\t: 3\n\n' "$1"
+  done
+  printf 'Model\t\t: %s (emulated)\n' "$3"
+}
+# Pi 5: Cortex-A76 (ARMv8.2-A, has LSE atomics). Pi 4: Cortex-A72 (ARMv8.0-A, no LSE).
+cpuinfo_for 0xd0b "fp asimd evtstrm crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp" \
+  "Raspberry Pi 5 Model B" >"$work/cpuinfo-pi5"
+cpuinfo_for 0xd08 "fp asimd evtstrm crc32 cpuid" "Raspberry Pi 4 Model B" >"$work/cpuinfo-pi4"
+cp "$work/cpuinfo-pi5" "$work/cpuinfo"
 mount --bind "$work/cpuinfo" "$root/proc/cpuinfo"
-export QEMU_CPU=cortex-a72
+export QEMU_CPU=cortex-a76
 # The environment passes through qemu to the guest (no arm64 /usr/bin/env: exec would need binfmt).
 run_arm() { PYTHONPATH=/opt/ct/site:/opt/ct PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \
   nice chroot "$root" /usr/bin/qemu-aarch64-static /usr/bin/python3.11 "$@"; }
@@ -110,7 +119,17 @@ say "arm64 run took $(( $(date +%s) - start )) s"
 status=0
 .venv/bin/python bench/arm64_compare.py --compare "$work/x86_64.json" "$work/aarch64.json" | tee "$work/compare.txt" || status=1
 
-# 5. Broker-free unit tests that spawn no processes, under emulation.
+# 5. The Pi 4's CPU: does the gate (MediaPipe) load and run at all?
+say "Pi 4 CPU probe (cortex-a72, no LSE atomics)"
+cp "$work/cpuinfo-pi4" "$work/cpuinfo"
+probe='import numpy as np; from terminal.config import Config; from terminal.analysis.gate import QualityGate
+cfg = Config.model_validate({"models": {"dir": "/opt/ct/models"}})
+with QualityGate.from_config(cfg, mode="image") as g: print("pi4 gate ok:", g.analyze(np.zeros((240, 320, 3), np.uint8)).failures)
+from terminal.matching.embedder import load_embedder; print("pi4 embedder ok:", load_embedder(cfg).dim)'
+QEMU_CPU=cortex-a72 run_arm -c "$probe" 2>&1 | grep -aE "ok:|FATAL|Illegal|Error" | tee "$work/pi4_probe.txt" || true
+cp "$work/cpuinfo-pi5" "$work/cpuinfo"
+
+# 6. Broker-free unit tests that spawn no processes, under emulation.
 if [ $tests -eq 1 ]; then
   say "unit tests on arm64 (no broker, no subprocesses)"
   cd "$root/opt/ct"

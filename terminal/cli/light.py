@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
     t.add_argument("--source", default=None, help="frame source (default: [camera]); sim:IMAGE runs on mock pins")
     t.add_argument("--steps", type=int, default=6, help="duty steps from 0 to max_duty")
     t.add_argument("--frames", type=int, default=3, help="frames averaged per step")
+    t.add_argument("--flicker-frames", type=int, default=30,
+                   help="frames held at half of max_duty to measure flicker (frame-to-frame, banding); 0 = skip")
     t.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     add_config_arg(t)
     t.set_defaults(func=run_test)
@@ -82,10 +84,36 @@ def run_test(args: argparse.Namespace) -> int:
                 else:
                     print(f"duty {row['duty']:5.3f}  brightness {row['brightness']:6.1f}  "
                           + "#" * int(row["brightness"] / 4))
+            flicker = _flicker(src, devices, light.max_duty / 2, dt, args) if args.flicker_frames > 0 else None
             src.set_controls({"AeEnable": True})
     finally:
         devices.close()
-    return _judge(rows, light, bool(args.json))
+    return _judge(rows, light, bool(args.json), flicker)
+
+
+def _flicker(src: FrameSource, devices: LightDevices, level: float, dt: float,
+             args: argparse.Namespace) -> dict[str, Any]:
+    """Hold ``level`` at the fixed exposure and measure frame-to-frame variation and banding (printed as text;
+    in JSON it goes into the verdict line)."""
+    from terminal.light.flicker import LIMIT, hold_and_measure, verdict
+
+    while abs(devices.duty - level) > 1e-6:
+        devices.set_duty(level, dt=dt)
+        _frame(src)
+    fig = hold_and_measure(lambda: _frame(src), args.flicker_frames)
+    row = {"flicker_duty": round(devices.duty, 3), "driver": devices.driver, "pwm_hz": devices.pwm_hz,
+           "frame_variation": round(fig["frame_variation"], 5), "banding": round(fig["banding"], 5),
+           "flicker": verdict(fig)}
+    if getattr(src, "pwm", None) is not None:  # the simulated scene models its own PWM (sim:...?pwm=software)
+        row.update(driver=f"sim {src.pwm}", pwm_hz=getattr(src, "pwm_hz", None))  # type: ignore[attr-defined]
+    if not args.json:
+        print(f"flicker at duty {row['flicker_duty']:.3f} ({row['driver']}, {row['pwm_hz']} Hz, "
+              f"{args.flicker_frames} frames): frame-to-frame {100 * fig['frame_variation']:.2f}%, "
+              f"banding {100 * fig['banding']:.2f}% -> {row['flicker']} (goal < {100 * LIMIT:.0f}%)")
+    if row["flicker"] != "ok":
+        hint = " (software PWM: set light.driver = 'sysfs_pwm')" if row["driver"] == "gpiozero" else ""
+        print(f"warning: the ring light flickers on camera{hint}", file=sys.stderr)
+    return row
 
 
 def _frame(src: FrameSource) -> Any:
@@ -95,7 +123,8 @@ def _frame(src: FrameSource) -> Any:
     return frame
 
 
-def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool) -> int:
+def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool,
+           flicker: dict[str, Any] | None = None) -> int:
     # Same criterion as the controller's LIGHT_FAULT: linear light added per unit duty, relative to the target.
     lo, hi = to_linear(rows[0]["brightness"]), to_linear(rows[-1]["brightness"])
     t_lin = to_linear((light.target_low + light.target_high) / 2)
@@ -106,6 +135,8 @@ def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool) -> i
         verdict["lamp"] = "unknown"
     elif response < light.fault_min_response:
         verdict["lamp"] = "dead"
+    if flicker is not None:
+        verdict["flicker"] = flicker
     if as_json:
         print_json(verdict)
     else:

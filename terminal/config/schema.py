@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from terminal.analysis.settings import QualityConfig
 from terminal.config.base import Section
@@ -34,12 +34,22 @@ class CameraConfig(Section):
     source: str = Field("", description="replay: recording/folder/video path; opencv: device index or video path")
     width: int = Field(640, ge=64, le=4096)
     height: int = Field(480, ge=64, le=4096)
-    fps: float = Field(30.0, gt=0, le=120)
+    fps: float = Field(30.0, gt=0, le=120, description="frame rate; unset: 15 on a Pi 4, 30 on a Pi 5 and elsewhere "
+                                                       "(terminal.pimodel, docs/benchmarks.md)")
     flicker_hz: Literal[0, 50, 60] = Field(50, description="mains frequency for anti-flicker (Indonesia: 50)")
     realtime: bool = Field(False, description="replay: pace frames at their recorded times")
     loop: bool = Field(False, description="replay: start again at the end")
     hflip: bool = False
     vflip: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fps_for_this_pi(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fps" not in data:  # not set in the file: what this Pi model sustains
+            from terminal.pimodel import default_fps
+
+            data = {**data, "fps": default_fps()}
+        return data
 
 
 class ModelsConfig(Section):

@@ -213,12 +213,15 @@ def check_light(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> CheckResult:
             pin = getattr(getattr(hw.devices.ring, "pin", None), "state", None)
             rows.append({"duty": round(hw.devices.duty, 3), "pin": None if pin is None else round(float(pin), 3),
                          "brightness": round(float(np.mean(values[2:])), 1)})
+        flicker = _flicker(cfg, hw, lim)
     hw.devices.off()
     lo, hi = to_linear(rows[0]["brightness"]), to_linear(rows[-1]["brightness"])
     response = (hi - lo) / max(hi, lo, 1e-9)
-    details = {"steps": rows, "response": round(response, 3), "min_response": light.fault_min_response}
+    details = {"steps": rows, "response": round(response, 3), "min_response": light.fault_min_response,
+               "flicker": flicker}
     summary = (f"brightness {rows[0]['brightness']:.0f} -> {rows[-1]['brightness']:.0f} for duty 0 -> "
-               f"{rows[-1]['duty']:.2f} ({100 * response:+.0f}% linear)")
+               f"{rows[-1]['duty']:.2f} ({100 * response:+.0f}% linear); {hw.devices.driver} PWM flicker "
+               f"{100 * flicker['frame_variation']:.2f}% frame-to-frame, {100 * flicker['banding']:.2f}% banding")
     mismatched = [r for r in rows if r["pin"] is not None and abs(r["pin"] - r["duty"]) > 0.02]
     if mismatched:
         return CheckResult("light", "fail", f"{summary}; the GPIO pin does not follow the duty", details)
@@ -227,7 +230,29 @@ def check_light(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> CheckResult:
                            details)
     if response < light.fault_min_response:
         return CheckResult("light", "fail", f"{summary}: lamp dead, unplugged, or MOSFET/wiring fault", details)
+    if flicker["verdict"] != "ok":
+        return CheckResult("light", "warn", f"{summary}: flickers on camera (goal < 1%; light.driver = 'sysfs_pwm')",
+                           details)
     return CheckResult("light", "pass", summary, details)
+
+
+def _flicker(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> dict[str, Any]:
+    """Frame-to-frame variation and banding with the light held at half of max_duty (terminal.light.flicker)."""
+    from terminal.light.flicker import hold_and_measure, verdict
+
+    assert hw.devices is not None
+    _ramp(hw, cfg.light.max_duty / 2, cfg.camera.fps, lim.camera_timeout_s)
+
+    def read() -> Frame:
+        frame = hw.read(lim.camera_timeout_s)
+        if frame is None:
+            raise SourceError("the source ended during the flicker test")
+        return frame
+
+    fig = hold_and_measure(read, lim.flicker_frames)
+    return {"duty": round(hw.devices.duty, 3), "driver": hw.devices.driver, "pwm_hz": hw.devices.pwm_hz,
+            "frames": lim.flicker_frames, "frame_variation": round(fig["frame_variation"], 5),
+            "banding": round(fig["banding"], 5), "verdict": verdict(fig)}
 
 
 def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:

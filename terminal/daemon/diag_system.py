@@ -46,6 +46,28 @@ def _imports(module: str) -> str | None:
     return None
 
 
+def picamera2_problem(on_pi: bool | None = None) -> str | None:
+    """On a Pi (or wherever picamera2 is installed): None if ``from picamera2 import Picamera2`` works, else why.
+
+    The Bookworm break (Debian's numpy-1 simplejpeg under the venv's numpy 2) shows here as "numpy.dtype size
+    changed"; setup.sh (firmware/picamera2_venv.sh) fixes it.
+    """
+    import importlib.util
+
+    from terminal.pimodel import pi_model
+
+    on_pi = pi_model() is not None if on_pi is None else on_pi
+    if not on_pi and importlib.util.find_spec("picamera2") is None:
+        return None
+    try:
+        from picamera2 import Picamera2  # noqa: F401
+    except Exception as err:  # ImportError, or the ValueError of a C extension built for another numpy
+        hint = " (re-run ./setup.sh: it installs simplejpeg built for numpy 2 into the venv)" \
+            if "numpy" in str(err) else " (./setup.sh installs python3-picamera2)"
+        return f"picamera2: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}{hint}"
+    return None
+
+
 def os_release(root: Path = Path("/")) -> str:
     """PRETTY_NAME of /etc/os-release."""
     with contextlib.suppress(OSError):
@@ -68,6 +90,9 @@ def check_versions() -> CheckResult:
     versions.update(runtimes)
     if all(_imports(module) for module in TFLITE.values()):
         problems.append("no TFLite runtime imports (ai-edge-litert or tflite-runtime)")
+    camera_problem = picamera2_problem()
+    if camera_problem:
+        problems.append(camera_problem)
     model = Path("/proc/device-tree/model")
     details = {"versions": versions, "os": os_release(), "kernel": platform.release(),
                "machine": model.read_text(errors="replace").strip("\0\n") if model.exists() else platform.machine()}

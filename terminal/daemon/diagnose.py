@@ -55,6 +55,7 @@ class DiagnoseLimits:
     bright_luma: float = 252.0         # mean luma above: saturated frames
     light_steps: int = 4               # duty levels from 0 to max_duty
     light_frames: int = 2              # frames averaged per level
+    flicker_frames: int = 12           # frames held at half duty for frame-to-frame variation and banding
     min_free_mb: float = 200.0         # free space under the state dir
     min_free_fraction: float = 0.05
     max_temp_c: float = 80.0           # the SoC throttles at 80-85 °C

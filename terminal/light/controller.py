@@ -40,6 +40,13 @@ FLOOR_LUMA = 4.0  # below this the face is noise: the slope cannot be measured
 MIN_DUTY_MOVE = 0.04  # duty change that makes a slope measurement worth taking
 
 
+def whole_pwm_periods(exposure_us: float, period_us: float) -> float:
+    """``exposure_us`` rounded to a whole number of PWM periods (unchanged below one period or without PWM)."""
+    if not period_us or exposure_us < period_us:
+        return exposure_us
+    return round(exposure_us / period_us) * period_us
+
+
 @dataclass
 class LightState:
     """What the controller did and saw on one frame."""
@@ -75,6 +82,10 @@ class LightController:
         # Exposures of whole flicker periods (half the mains period) do not band under mains lighting.
         self.period_us = 1_000_000 / (2 * flicker_hz) if flicker_hz else 0.0
         self.max_exposure = int(min(cfg.max_exposure_us, 1_000_000 / fps))
+        # Hardware PWM: every exposure spans whole PWM periods, so each row of a rolling shutter integrates the
+        # same light whatever its phase (docs/light.md). Software PWM jitters: no exposure can fix that.
+        hw = devices is not None and getattr(devices, "driver", "") == "sysfs_pwm"
+        self.pwm_period_us = 1_000_000 / cfg.hw_pwm_hz if hw else 0.0
         self.target = (cfg.target_low, cfg.target_high)
         self.t_lin = to_linear((cfg.target_low + cfg.target_high) / 2)
         self._camera_ok = camera is not None
@@ -219,6 +230,7 @@ class LightController:
         else:
             periods = max(1, math.floor(min(want_us, self.max_exposure) / self.period_us))
             exposure = max(periods * self.period_us, min(base, self.max_exposure))
+        exposure = whole_pwm_periods(exposure, self.pwm_period_us)
         gain = min(max(want_us / exposure, 1.0), self.cfg.max_gain)
         return round(exposure), round(gain, 3)
 

@@ -14,6 +14,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from terminal.errors import HardwareError
 from terminal.light.settings import LightConfig
+from terminal.pimodel import pi_model
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,16 @@ def make_pin_factory(name: str) -> Factory:
                         + "; ".join(reasons) + "); install python3-lgpio")
 
 
+def ring_driver(cfg: LightConfig, pin_factory: Factory | None = None) -> str:
+    """The ring light's driver: the configured one, or for ``auto`` hardware PWM on a Pi 4/5 (gpiozero when a
+    pin factory is given explicitly, as tests and the simulators do, and on anything else)."""
+    if cfg.driver != "auto":
+        return cfg.driver
+    if pin_factory is None and pi_model() in ("pi4", "pi5"):
+        return "sysfs_pwm"
+    return "gpiozero"
+
+
 class LightDevices:
     """Ring light (PWMLED, optional second channel), status LEDs and buzzer on one pin factory.
 
@@ -84,18 +95,20 @@ class LightDevices:
     second, so the light fades instead of jumping (eye comfort, LED heat). ``off`` is immediate.
     """
 
-    def __init__(self, cfg: LightConfig, pin_factory: Factory) -> None:
+    def __init__(self, cfg: LightConfig, pin_factory: Factory, driver: str = "gpiozero",
+                 sysfs_root: Path | None = None) -> None:
         self.cfg = cfg
         self.pin_factory = pin_factory
+        self.driver = driver
         self._devices: list[Any] = []
         self._status: dict[str, LED] = {}
         self._last_set = time.monotonic()
         self._closed = False
         try:
-            self.ring: PWMLED = self._make(PWMLED, "ring_pin", cfg.ring_pin, frequency=cfg.pwm_hz)
-            self.ring2: PWMLED | None = None
+            self.ring: Any = self._make_ring("ring_pin", cfg.ring_pin, sysfs_root)
+            self.ring2: Any = None
             if cfg.ring2_pin is not None:
-                self.ring2 = self._make(PWMLED, "ring2_pin", cfg.ring2_pin, frequency=cfg.pwm_hz)
+                self.ring2 = self._make_ring("ring2_pin", cfg.ring2_pin, sysfs_root)
             for state, key in STATUS_KEYS.items():
                 pin = getattr(cfg, key)
                 if pin is not None:
@@ -108,9 +121,26 @@ class LightDevices:
             raise
 
     @classmethod
-    def from_config(cls, cfg: LightConfig, pin_factory: Factory | None = None) -> LightDevices:
+    def from_config(cls, cfg: LightConfig, pin_factory: Factory | None = None,
+                    sysfs_root: Path | None = None) -> LightDevices:
         """Open every configured device; HardwareError names the key and pin that cannot be used."""
-        return cls(cfg, pin_factory if pin_factory is not None else make_pin_factory(cfg.pin_factory))
+        driver = ring_driver(cfg, pin_factory)
+        factory = pin_factory if pin_factory is not None else make_pin_factory(cfg.pin_factory)
+        return cls(cfg, factory, driver, sysfs_root)
+
+    def _make_ring(self, key: str, pin: int, sysfs_root: Path | None) -> Any:
+        if self.driver != "sysfs_pwm":
+            return self._make(PWMLED, key, pin, frequency=self.cfg.pwm_hz)
+        from terminal.light.hwpwm import SYSFS_PWM, SysfsPWMLED
+
+        dev = SysfsPWMLED(pin, self.cfg.hw_pwm_hz, chip=self.cfg.pwm_chip, root=sysfs_root or SYSFS_PWM, key=key)
+        self._devices.append(dev)
+        return dev
+
+    @property
+    def pwm_hz(self) -> int:
+        """The ring light's PWM frequency as driven."""
+        return self.cfg.hw_pwm_hz if self.driver == "sysfs_pwm" else self.cfg.pwm_hz
 
     def _make(self, kind: Any, key: str, pin: int, **kw: Any) -> Any:
         try:
@@ -125,7 +155,7 @@ class LightDevices:
         """The ring light's duty as the gpiozero device reports it (0..1)."""
         try:
             return float(self.ring.value)
-        except GPIOZeroError:
+        except (GPIOZeroError, HardwareError):
             return 0.0  # closed: the pin was released, the light is off
 
     @property
@@ -160,6 +190,8 @@ class LightDevices:
             self.ring.value = duty
             if self.ring2 is not None:
                 self.ring2.value = duty * self.cfg.ring2_ratio
+        except HardwareError:
+            raise
         except GPIOZeroError as err:
             raise HardwareError(f"light.ring_pin = {self.cfg.ring_pin}: cannot set duty ({err})") from None
 
@@ -206,7 +238,7 @@ class LightDevices:
             try:
                 dev.off()
                 dev.close()
-            except GPIOZeroError as err:  # closing must never raise on the way out of a session
+            except (GPIOZeroError, HardwareError) as err:  # closing must never raise on the way out of a session
                 log.warning("light: closing %r failed: %s", dev, err)
         self._closed = True
 

@@ -18,7 +18,14 @@ class LightConfig(Section):
     pin_factory: Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"] = Field(
         "auto", description="gpiozero pin factory; auto tries lgpio, rpigpio, pigpio, native (Pi 5: lgpio only)")
     ring_pin: int = Field(18, ge=0, le=27, description="BCM pin of the ring light (hardware PWM: 12, 13, 18, 19)")
-    pwm_hz: int = Field(1000, ge=50, le=40000)
+    driver: Literal["auto", "gpiozero", "sysfs_pwm"] = Field(
+        "auto", description="ring light PWM: sysfs_pwm = the SoC's hardware PWM (/sys/class/pwm, needs the pwm "
+                            "overlay), gpiozero = software PWM on any pin; auto = sysfs_pwm on a Pi 4/5, else gpiozero")
+    pwm_hz: int = Field(1000, ge=50, le=40000, description="software PWM frequency (driver gpiozero)")
+    hw_pwm_hz: int = Field(24000, ge=100, le=1_000_000,
+                           description="hardware PWM frequency: 24 kHz = whole periods in 10 ms and 8.33 ms "
+                                       "exposures, inaudible (docs/light.md)")
+    pwm_chip: int | None = Field(None, ge=0, le=63, description="sysfs pwmchip number (default: the SoC's PWM)")
     max_duty: float = Field(0.85, gt=0, le=1.0)
 
     # Optional devices: None means "not fitted".

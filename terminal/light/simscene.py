@@ -71,7 +71,8 @@ class SimSource(FrameSource):
                  devices: LightDevices | None = None, dead_lamp: bool = False, ring: float = 1.0,
                  face_box: Box | None = None, fps: float = 30.0, base_exposure_us: int = 10000,
                  full_well: float = 6000.0, read_noise: float = 4.0, seed: int | None = 0,
-                 max_frames: int | None = None, duty: float | None = None) -> None:
+                 max_frames: int | None = None, duty: float | None = None, pwm: str = "ideal",
+                 pwm_hz: float | None = None) -> None:
         super().__init__()
         if ambient < 0 or ring < 0:
             raise SourceError(f"sim: ambient ({ambient}) and ring ({ring}) must be >= 0")
@@ -87,6 +88,13 @@ class SimSource(FrameSource):
         self.read_noise = read_noise  # electrons RMS
         self.fixed_duty = duty
         self.max_frames = max_frames
+        if pwm not in ("ideal", "hardware", "software"):
+            raise SourceError(f"sim: pwm={pwm!r} (use ideal, hardware or software)")
+        # ideal: the light is steady at its mean; hardware/software: a rolling shutter integrates the PWM waveform
+        # row by row (terminal.light.pwmwave); the frequency defaults to what that driver uses.
+        self.pwm = pwm
+        self.pwm_hz = pwm_hz or (24000.0 if pwm == "hardware" else 1000.0)
+        self._seed = 0 if seed is None else seed
         self._rng = np.random.default_rng(seed)
         self._to_lin = srgb_to_linear_lut()
         self._to_srgb = linear_to_srgb_lut()
@@ -152,7 +160,8 @@ class SimSource(FrameSource):
         gain = float(self._controls.get("AnalogueGain", 1.0))
         if self._controls.get("AeEnable", True):
             exposure, gain = float(self.base_exposure_us), 1.0
-        illum = self.ambient + duty * self.ring * mask
+        ring = mask if self.pwm == "ideal" or duty <= 0 else mask * self._rows(duty, exposure, mask.shape[0])
+        illum = self.ambient + duty * self.ring * ring
         electrons = lin * illum * (exposure / self.base_exposure_us * self.full_well)
         noise = self._rng.standard_normal(electrons.shape, dtype=np.float32)
         electrons = electrons + noise * np.sqrt(electrons + self.read_noise**2)
@@ -164,6 +173,18 @@ class SimSource(FrameSource):
         frame = Frame(image=out, timestamp=self._index / self.fps, index=self._index, metadata=md)
         self._index += 1
         return frame
+
+    def _rows(self, duty: float, exposure: float, rows: int) -> np.ndarray:
+        """(rows, 1, 1) light each row of this frame collects from the PWM, relative to steady light."""
+        from terminal.light.pwmwave import HardwarePWM, SoftwarePWM
+
+        frame_us = 1e6 / self.fps
+        line_us = 0.85 * frame_us / rows  # readout takes 85% of the frame time
+        wave = (HardwarePWM(self.pwm_hz, duty, phase_us=7.3) if self.pwm == "hardware"
+                else SoftwarePWM(self.pwm_hz, duty, seed=self._seed + self._index))
+        t0 = self._index * frame_us + np.arange(rows) * line_us  # each row's exposure window starts here
+        light = wave.on_time(t0, t0 + exposure) / (duty * exposure)
+        return light.astype(np.float32)[:, None, None]
 
     def _apply_controls(self, controls: dict[str, Any]) -> dict[str, Any]:
         accepted = {k: v for k, v in controls.items() if k in ACCEPTED}
@@ -179,14 +200,16 @@ def _parse_arg(arg: str) -> tuple[str, dict[str, Any]]:
     path, _, query = arg.partition("?")
     opts: dict[str, Any] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
-        if key in ("ambient", "ring", "duty"):
+        if key in ("ambient", "ring", "duty", "pwm_hz"):
             opts[key] = float(value)
         elif key in ("seed", "max_frames"):
             opts[key] = int(value)
+        elif key == "pwm":
+            opts[key] = value
         elif key == "dead_lamp":
             opts[key] = value.lower() in ("", "1", "true", "yes")
         else:
-            raise SourceError(f"sim: unknown option {key!r} (known: ambient, ring, duty, seed, max_frames, dead_lamp)")
+            raise SourceError(f"sim: unknown option {key!r} (known: ambient, ring, duty, seed, max_frames, dead_lamp, pwm, pwm_hz)")
     return path, opts
 
 
