@@ -15,3 +15,18 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
 
     monkeypatch.delenv("TERMINAL_CONFIG", raising=False)
     monkeypatch.setattr(loader, "DEFAULT_PATH", tmp_path_factory.getbasetemp() / "no-such-config.toml")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """In the fast loop (-m "not slow"), name the tests that are slow but not marked so (they belong to -m slow)."""
+    if "not slow" not in (config.getoption("markexpr") or ""):
+        return
+    slow = sorted(((r.duration, r.nodeid) for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
+                   if getattr(r, "when", "") in ("setup", "call") and r.duration > SLOW_S), reverse=True)
+    if slow:
+        terminalreporter.write_sep("-", f"tests over {SLOW_S:g} s not marked slow (add @pytest.mark.slow)")
+        for duration, nodeid in slow:
+            terminalreporter.write_line(f"{duration:6.1f} s  {nodeid}")
+
+
+SLOW_S = 2.0

@@ -63,6 +63,7 @@ def test_analyze_goes_on_past_an_unreadable_file_and_says_a_folder_is_empty(
     assert "no images to analyze" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_model_chatter_is_quiet_unless_debug() -> None:
     img = str(data(FACE))
     quiet = terminal("analyze", img)
@@ -108,6 +109,7 @@ def test_config_paths_resolve_beside_the_file(tmp_path: Path, monkeypatch: pytes
     assert cfg.camera.source == "0"  # a device index is not a path
 
 
+@pytest.mark.slow
 def test_demo_config_works_from_another_directory(tmp_path: Path) -> None:
     data("videos/blink_selfie/frames")
     r = terminal("config", "check", str(REPO / "examples" / "demo.toml"), cwd=tmp_path)

@@ -13,6 +13,8 @@ from terminal.analysis.gate import QualityGate
 from terminal.cli.main import main
 from tests.support.shared import data
 
+pytestmark = pytest.mark.slow  # evaluates the gate over a dataset
+
 
 @pytest.fixture(scope="session")
 def evaluation(gate: QualityGate) -> tuple[dict[str, Any], list[Sample]]:

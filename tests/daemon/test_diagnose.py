@@ -55,6 +55,7 @@ def sim(extra: str = "") -> str:
     return f"sim:{data(FRAMES)}/000000.jpg?ambient=0.3{extra}"
 
 
+@pytest.mark.slow
 @pytest.mark.broker
 def test_diagnose_json_passes_on_healthy_terminal(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto],
                                                   capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from terminal.cli.main import main
 from terminal.report.outbox import Outbox
 from tests.support.shared import data
+
+pytestmark = pytest.mark.slow  # the README's main job: the daemon on a replayed clip
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo.toml"

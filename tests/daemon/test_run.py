@@ -20,6 +20,8 @@ from tests.report.helpers import Central
 from tests.session.clips import blink_clip, video_frames, write_recording, yale
 from tests.support.broker import Mosquitto
 
+pytestmark = pytest.mark.slow  # terminal run in a subprocess with a real broker and the real models
+
 REPO = Path(__file__).resolve().parents[2]
 TID = "kc-test-01"
 

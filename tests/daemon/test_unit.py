@@ -129,6 +129,7 @@ def test_unit_has_what_the_issue_requires() -> None:
     assert one["RestartPreventExitStatus"] == str(ConfigError.exit_code)
 
 
+@pytest.mark.slow
 def test_exec_start_pre_command_checks_the_config(tmp_path: Path) -> None:
     """What ExecStartPre runs: exit 0 on a good file, 78 (RestartPreventExitStatus) on a bad one."""
     exe = REPO / ".venv" / "bin" / "terminal"

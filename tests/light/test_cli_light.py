@@ -9,6 +9,8 @@ import pytest
 from terminal.cli.main import main
 from tests.support.shared import data
 
+pytestmark = pytest.mark.slow  # the light CLI run to convergence
+
 SUMMARY_KEYS = ["converged_at_frame", "final_brightness", "target", "final_duty", "faults"]
 
 

@@ -18,6 +18,8 @@ from terminal.light.settings import LightConfig
 from terminal.light.simscene import SimSource, default_face_box
 from tests.light.conftest import run_loop
 
+pytestmark = pytest.mark.slow  # the light loop run to convergence on simulated scenes
+
 SCENES = ["hopper", "astronaut", "yaleB05"]
 
 

@@ -92,6 +92,7 @@ def small_set(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_evaluate_match_json_shape_and_plot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     d = small_set(tmp_path / "set")
     png = tmp_path / "roc.png"
@@ -105,6 +106,7 @@ def test_evaluate_match_json_shape_and_plot(capsys: pytest.CaptureFixture[str], 
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_loadable_snippet(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from terminal.config import load_config
 

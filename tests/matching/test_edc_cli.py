@@ -12,6 +12,7 @@ from terminal.cli.main import main
 from tests.matching.test_cli import small_set
 
 
+@pytest.mark.slow
 def test_evaluate_edc_json_plot_and_cache(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     d = small_set(tmp_path / "set")
     cache, png = tmp_path / "cache", tmp_path / "edc.png"

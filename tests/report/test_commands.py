@@ -177,6 +177,7 @@ def malformed(draw: st.DrawFn) -> tuple[str | None, bytes]:
     return "verify", json.dumps(base).encode()
 
 
+@pytest.mark.slow
 def test_fuzz_1200_malformed_commands_never_crash_and_are_all_answered(caplog: pytest.LogCaptureFixture) -> None:
     p = processor()
     p.handler = lambda name, payload, reply: pytest.fail(f"malformed {name} reached the handler: {payload}")

@@ -87,6 +87,7 @@ def test_will_offline_when_the_terminal_dies(plain: Any, tmp_path: Path) -> None
     central.close()
 
 
+@pytest.mark.slow
 def test_results_wait_in_outbox_while_broker_is_down(mosquitto_factory: Any, tmp_path: Path) -> None:
     broker = mosquitto_factory()
     broker.stop()
@@ -221,6 +222,7 @@ def send(central: Central, topic: str, body: Any, *, response_topic: str | None 
     central.client.publish(topic, raw, qos=1, properties=props).wait_for_publish(5)
 
 
+@pytest.mark.slow
 def test_commands_v5_response_topic_and_correlation(secure: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-t6")

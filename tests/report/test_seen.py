@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from terminal.report.commands import CommandProcessor, DedupCache
 from terminal.report.seen import SeenRequests
 
@@ -33,6 +35,7 @@ def test_dedup_survives_a_restart(tmp_path: Path) -> None:
     assert third.check_and_add("r-1") == (False, None)
 
 
+@pytest.mark.slow
 def test_store_never_forgets_an_unexpired_id_and_refuses_when_full(tmp_path: Path) -> None:
     """10,050 other commands do not push an id out (the reported replay); a full store refuses, OVERLOADED."""
     import pytest

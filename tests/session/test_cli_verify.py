@@ -12,6 +12,8 @@ from terminal.session.schema import validate_result
 from tests.session.clips import blink_clip, photo_attack, write_recording, yale
 from tests.support.shared import data
 
+pytestmark = pytest.mark.slow  # whole verification sessions through the CLI
+
 
 @pytest.fixture(scope="module")
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -24,6 +24,8 @@ from tests.session.clips import blink_clip, photo_attack, video_frames, write_re
 from tests.session.conftest import session_config
 from tests.support.shared import data
 
+pytestmark = pytest.mark.slow  # whole sessions on recorded clips with the real models (seconds each)
+
 MakeSession = Callable[..., tuple[VerificationSession, list[dict[str, Any]]]]
 
 
