@@ -51,6 +51,14 @@ def _decision(item: OutboxItem) -> str:
         return "?"
 
 
+def _shown(item: OutboxItem) -> dict[str, Any]:
+    """The payload as a technician may see it: a member's NIK/KPJ in a start request is masked."""
+    body = item.payload_dict()
+    if item.topic_suffix == "request" and "number" in body:
+        body["number"] = "*" * len(str(body["number"]))
+    return body
+
+
 LIST_HEADER = f"{'ROW':>7}  {'QUEUED':<25}  {'KIND':<8}  {'RESULT_ID':<36}  {'DECISION':<9}  {'BYTES':>6}  STATE"
 
 
@@ -60,7 +68,7 @@ def _list(items: list[OutboxItem], as_json: bool) -> None:
         for it in items:
             print_json({"row_id": it.row_id, "result_id": it.result_id, "topic": it.topic_suffix,
                         "created": it.created, "queued_at": _when(it.created), "decision": _decision(it),
-                        "attempts": it.attempts, "last_error": it.last_error, "payload": it.payload_dict()})
+                        "attempts": it.attempts, "last_error": it.last_error, "payload": _shown(it)})
         return
     if not items:
         print("outbox is empty: every result was delivered")

@@ -373,6 +373,10 @@ class TerminalDaemon:
             self.outbox.close()
             self.outbox = Outbox.from_config(self.cfg.outbox, self.cfg.terminal.state_dir)
             self._start_link()
+        if changed & {"kiosk", "voice", "session", "terminal"}:
+            self.member.stop()
+            self.member = MemberOutputs(self.cfg)
+            self.member.start(self)
         self.notifier.ready(self._status())
 
     def _refresh_status(self, ts: float | None, force: bool = False) -> None:

@@ -30,7 +30,8 @@ def session_view(session: VerificationSession, frame_t: float | None, langs: tup
         state = "searching"
     verdict = getattr(session, "verdict", None)
     # Before the debouncer has shown its first message, the gate's own instruction (never an empty screen).
-    code = session.guidance.current or (verdict.instruction if verdict is not None else None) or C.NO_FACE
+    code = session.guidance.current or (verdict.instruction if verdict is not None else None) \
+        or (C.HOLD_STILL if verdict is not None and verdict.n_faces else C.NO_FACE)
     live = session.liveness
     prompt = live.instruction if live is not None and live.outcome == "running" and state == "liveness" else None
     remaining = None

@@ -44,6 +44,17 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def other_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Subject 05's reference: someone else for subject 02's face."""
+    d = tmp_path_factory.mktemp("ref5")
+    img = d / "subject05.png"
+    cv2.imwrite(str(img), cv2.cvtColor(yale(5, "normal"), cv2.COLOR_RGB2BGR))
+    out = d / "ref.json"
+    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) == 0
+    return out
+
+
 def shot(driver: Any, name: str, tmp: Path) -> Path:
     """A screenshot, checked small (<= 200 KB), copied to $TERMINAL_SCREENS_OUT if set."""
     p = tmp / f"{name}.png"
@@ -149,7 +160,8 @@ def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any
     return asyncio.run(go())
 
 
-def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, mosquitto_factory: Any) -> None:
+def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, other_reference: Path,
+                                           mosquitto_factory: Any) -> None:
     require_chromium()
     broker = mosquitto_factory()
     tid = "kiosk-t2"
@@ -209,6 +221,13 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, mosq
             late = w.until(lambda s: s["state"] == "request_timeout", 15, "the no-answer message")
             assert late["instruction"] == SCREENS["REQUEST_TIMEOUT"]["id"]
             shot(driver, "request-timeout", tmp_path)
+            # Central-initiated verify still works beside the keypad; someone else's template: no match.
+            w.until(lambda s: s["state"] == "idle", 15, "idle after the no-answer message")
+            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(
+                {"request_id": "central-77", "template": json.loads(other_reference.read_text())}), qos=1)
+            nm = w.until(lambda s: s["state"] == "result", 30, "the no-match result")
+            assert nm["instruction"] == SCREENS["RESULT_NO_MATCH"]["id"]
+            shot(driver, "result-no-match", tmp_path)
         assert d.stop() == 0
     finally:
         d.stop()

@@ -93,3 +93,16 @@ def test_request_answered_by_verify_and_shutdown_withdraws(tmp_path: Path) -> No
     assert link.outbox.count() == 1  # only the answered KPJ request (sent) is left; the open NIK is gone
     assert desk.submit("nik", NIK, None)["code"] == "OOS_STARTING"
     link.outbox.close()
+
+
+def test_outbox_list_masks_the_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from terminal.cli.main import main
+
+    link = make_link(tmp_path)
+    RequestDesk(timeout_s=30, hold_s=1).submit("nik", NIK, link)
+    link.outbox.close()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[terminal]\nstate_dir = "{tmp_path}"\n')
+    assert main(["outbox", "list", "--json", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert NIK not in out and '"number": "****************"' in out.replace('":"', '": "')

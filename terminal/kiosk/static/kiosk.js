@@ -155,6 +155,7 @@
   $("keys").addEventListener("click", (e) => {
     const b = e.target.closest("button[data-key]");
     if (!b) return;
+    if (!number.length) setText(LOCAL.SCREEN_KEYPAD);  // a new attempt: the prompt, not the last error
     if (b.dataset.key === "back") number = number.slice(0, -1);
     else if (number.length < needLen()) number += b.dataset.key;
     showNumber();
