@@ -24,6 +24,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None
     monkeypatch.delitem(sys.modules, "picamera2", raising=False)
 
 
+@pytest.mark.slow  # check_versions imports mediapipe and both TFLite runtimes
 def test_bookworm_abi_error_is_reported_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stand_in(tmp_path, monkeypatch, f"raise ValueError({ABI_ERROR!r})\n")
     problem = picamera2_problem(on_pi=True)

@@ -77,12 +77,14 @@ def _sim_frames(pwm: str) -> list[np.ndarray]:
     return frames
 
 
+@pytest.mark.slow
 def test_the_simulated_scene_shows_it_on_a_real_portrait() -> None:
     soft, hard = flicker_of(_sim_frames("software")), flicker_of(_sim_frames("hardware"))
     assert soft["frame_variation"] > GOAL and soft["banding"] > GOAL
     assert hard["frame_variation"] < GOAL and hard["banding"] < GOAL
 
 
+@pytest.mark.slow
 def test_light_test_reports_flicker(capsys: pytest.CaptureFixture[str]) -> None:
     face = data("conditions/single_face") / "mpl_grace_hopper.jpg"
     for pwm, expected in (("software", "flicker"), ("hardware", "ok")):
