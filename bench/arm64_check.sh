@@ -103,7 +103,7 @@ cp models/*.tflite models/*.task models/manifest.json "$root/opt/ct/models/"
 sample="$root/opt/ct/sample"
 mkdir -p "$sample"
 for cls in ok TOO_DARK POSE_YAW EYES_CLOSED OCCLUDED_GLASSES NO_FACE; do
-  find "$shared/data/quality/$cls" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \) | sort | head -n "$per_class" |
+  find "$shared/data/quality/$cls" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \) | sort | sed -n "1,${per_class}p" |
     while read -r f; do cp "$f" "$sample/${cls}__$(basename "$f")"; done
 done
 say "sample: $(ls "$sample" | wc -l) frames"
