@@ -26,10 +26,10 @@ import itertools
 
 import terminal.config  # noqa: F401  (import order: config before light)
 from terminal.camera.recording import read_image_rgb
+from terminal.cli.facefinder import gate_face_finder
 from terminal.config import load_config
 from terminal.light.controller import LightController
 from terminal.light.devices import LightDevices, mock_factory
-from terminal.light.facefinder import gate_face_finder
 from terminal.light.settings import LightConfig
 from terminal.light.simscene import SimSource, default_face_box
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-# sd-daemon(3) priority prefixes: journald strips "<N>" and stores N as PRIORITY.
-_SD_PRIORITY = {
-    logging.CRITICAL: 2,
-    logging.ERROR: 3,
-    logging.WARNING: 4,
-    logging.INFO: 6,
-    logging.DEBUG: 7,
-}
+from terminal.logsink import priority_of, under_journald
+from terminal.privacy import BiometricGuard
 
 
 class JournalPrefixFormatter(logging.Formatter):
@@ -21,23 +14,10 @@ class JournalPrefixFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record with its sd-daemon priority prefix."""
-        prio = _SD_PRIORITY.get(record.levelno, 6 if record.levelno < logging.WARNING else 3)
+        prio = priority_of(record.levelno)
         text = super().format(record)
         # Every physical line needs the prefix, or journald files continuation lines as INFO.
         return "\n".join(f"<{prio}>{line}" for line in text.splitlines() or [""])
-
-
-def under_journald() -> bool:
-    """True when stderr is connected to the journal (systemd sets JOURNAL_STREAM)."""
-    stream = os.environ.get("JOURNAL_STREAM")
-    if not stream:
-        return False
-    try:
-        dev, ino = (int(x) for x in stream.split(":"))
-        st = os.fstat(sys.stderr.fileno())
-    except (ValueError, OSError):
-        return False
-    return st.st_dev == dev and st.st_ino == ino
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -58,7 +38,7 @@ def setup_logging(level: str = "info") -> None:
     if not isinstance(numeric, int):
         numeric = logging.INFO
     # Under systemd prefer journald's native protocol (structured fields); else priority-prefixed stderr.
-    from terminal.daemon.journal import BiometricGuard, WithFields, journal_handler_if_available
+    from terminal.daemon.journal import WithFields, journal_handler_if_available
 
     handler: logging.Handler | None = journal_handler_if_available()
     if handler is None:

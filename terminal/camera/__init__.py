@@ -19,7 +19,7 @@ from terminal.errors import SourceError
 if TYPE_CHECKING:
     from terminal.config.schema import CameraConfig
 
-__all__ = ["BACKENDS", "Frame", "FrameSource", "mean_luma", "open_source", "source_from_config"]
+__all__ = ["BACKENDS", "Frame", "FrameSource", "mean_luma", "open_source", "parse_source_spec", "source_from_config"]
 
 # name -> "module:function(arg, camera_config, **kw) -> FrameSource"
 BACKENDS = {
@@ -38,18 +38,26 @@ def _load(backend: str) -> Any:
     return getattr(importlib.import_module(module), func)
 
 
+def parse_source_spec(spec: str) -> tuple[str, str]:
+    """The one reading of a source spec: ``(backend, argument)``.
+
+    ``replay:PATH``, ``opencv:INDEX|PATH``, ``picamera2``, ``sim:PATH``; ``camera`` is picamera2 when it is
+    importable, else OpenCV device 0; anything else (a bare path, also ``C:\\...``) replays that path.
+    """
+    backend, _, arg = spec.partition(":")
+    if spec == "camera":
+        return ("picamera2" if importlib.util.find_spec("picamera2") else "opencv"), "0"
+    if backend not in BACKENDS or (len(backend) == 1 and Path(spec).exists()):
+        return "replay", spec
+    return backend, arg
+
+
 def open_source(spec: str, config: CameraConfig | None = None, **kwargs: Any) -> FrameSource:
     """Build a FrameSource from a spec string such as ``replay:DIR``, ``opencv:0``, ``camera`` or a path."""
     from terminal.config.schema import CameraConfig
 
-    cfg = config or CameraConfig()
-    backend, _, arg = spec.partition(":")
-    if spec == "camera":
-        backend = "picamera2" if importlib.util.find_spec("picamera2") else "opencv"
-        arg = "0"
-    elif backend not in BACKENDS or (len(backend) == 1 and Path(spec).exists()):
-        backend, arg = "replay", spec  # a bare path (also C:\ style) replays it
-    return _load(backend)(arg, cfg, **kwargs)
+    backend, arg = parse_source_spec(spec)
+    return _load(backend)(arg, config or CameraConfig(), **kwargs)
 
 
 def source_from_config(config: CameraConfig, **kwargs: Any) -> FrameSource:

@@ -171,7 +171,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     devices = LightDevices.from_config(cfg.light, mock_factory())
     finder, close_finder = (None, lambda: None)
     if args.face != "centre":
-        from terminal.light.facefinder import gate_face_finder
+        from terminal.cli.facefinder import gate_face_finder
 
         finder, close_finder = gate_face_finder(cfg)
         if finder is None and args.face == "gate":

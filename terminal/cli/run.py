@@ -8,6 +8,9 @@ from typing import Any
 
 from terminal.cli.common import add_config_arg
 from terminal.config import default_config_path, load_config
+from terminal.errors import UsageError
+
+DAEMON_BACKENDS = ("replay", "opencv", "picamera2")  # [camera] backend values
 
 
 def register(sub: Any) -> None:
@@ -30,11 +33,12 @@ def run(args: argparse.Namespace) -> int:
     path = args.config or default_config_path()
     overrides: dict[str, Any] = {}
     if args.source:
-        backend, _, arg = args.source.partition(":")
-        if backend in ("replay", "opencv", "picamera2"):
-            overrides.update({"camera.backend": backend, "camera.source": arg})
-        else:
-            overrides.update({"camera.backend": "replay", "camera.source": args.source})
+        from terminal.camera import parse_source_spec
+
+        backend, arg = parse_source_spec(args.source)
+        if backend not in DAEMON_BACKENDS:
+            raise UsageError(f"--source {args.source}: the daemon's camera is one of {', '.join(DAEMON_BACKENDS)}")
+        overrides.update({"camera.backend": backend, "camera.source": arg})
     if args.walkup_reference:
         overrides["daemon.walkup_reference"] = str(args.walkup_reference)
     if args.state_dir:

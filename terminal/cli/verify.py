@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from terminal.cli.common import add_config_arg, config_from_args, print_json
-from terminal.cli.enroll import add_gate_args, skip_codes
+from terminal.cli.enroll import add_gate_args
+from terminal.cli.reference import prepare
 from terminal.cli.verify_session import add_session_args, run_source
 from terminal.config.schema import Config
 from terminal.errors import UsageError
-from terminal.matching.decision import Matcher
 from terminal.matching.enroll import VerifyResult, verify_still
-from terminal.matching.factory import build_matcher
-from terminal.matching.probe import FaceFinder, make_finder
-from terminal.matching.template import Template, load_reference
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +37,6 @@ def register(sub: Any) -> None:
     add_session_args(p)
     add_config_arg(p)
     p.set_defaults(func=run)
-
-
-def prepare(args: argparse.Namespace, cfg: Config) -> tuple[Matcher, FaceFinder, Template]:
-    """The calibrated matcher, the face finder and the reference template named by the arguments."""
-    matcher = build_matcher(cfg, threshold=getattr(args, "threshold", None))
-    finder = make_finder(cfg, use_gate=getattr(args, "gate", True), skip=skip_codes(args))
-    try:
-        refs = list(args.reference)
-        template = load_reference(refs if len(refs) > 1 else refs[0], matcher, finder)
-    except BaseException:
-        finder.close()
-        raise
-    return matcher, finder, template
 
 
 def run_still(args: argparse.Namespace, cfg: Config) -> VerifyResult:

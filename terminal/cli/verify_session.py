@@ -44,7 +44,7 @@ def run_source(args: argparse.Namespace, cfg: Config) -> int:
     """Run one session from ``args.source`` against ``args.reference``; print events, then the result."""
     from terminal.analysis.gate import QualityGate
     from terminal.camera import open_source
-    from terminal.cli.verify import prepare
+    from terminal.cli.reference import prepare
     from terminal.light.controller import LightController
     from terminal.light.devices import LightDevices
     from terminal.session import SessionRequest, VerificationSession, run_session

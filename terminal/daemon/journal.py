@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from terminal.logsink import priority_of, under_journald
+from terminal.privacy import BiometricGuard
 
 log = logging.getLogger(__name__)
 
@@ -31,82 +32,8 @@ JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 IDENTIFIER = "terminal"
 SEND_TIMEOUT_S = 2.0
 
-# syslog priorities (sd-daemon(3)); journald stores them as PRIORITY.
-_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
-
 # journald's rule for user field names: A-Z, 0-9 and _, not starting with _ or a digit, at most 64 chars.
 _FIELD_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-
-# Field names that smell of biometric payloads; such values never reach a log line, whatever they hold.
-_BIOMETRIC_KEY = re.compile(
-    r"EMBED|IMAGE|IMG|PIXEL|LANDMARK|TEMPLATE|FACE_?CROP|CROP|DESCRIPTOR|VECTOR|REFERENCE|PHOTO|SELFIE|"
-    r"BIOMETRIC|FRAME_DATA|SNAPSHOT",
-    re.IGNORECASE,
-)
-_MAX_NUMBERS = 16  # a list of more numbers than this looks like an embedding or landmarks
-REDACTED = "<redacted>"
-
-
-def priority_of(levelno: int) -> int:
-    """The syslog priority for a logging level (custom levels round to the next standard one)."""
-    if levelno in _PRIORITY:
-        return _PRIORITY[levelno]
-    for level in sorted(_PRIORITY):
-        if levelno <= level:
-            return _PRIORITY[level]
-    return 2
-
-
-def looks_biometric(value: Any) -> bool:
-    """True for values that may carry a face, an embedding or landmarks: arrays, raw bytes, long number lists."""
-    if isinstance(value, np.ndarray | bytes | bytearray | memoryview):
-        return True
-    if isinstance(value, list | tuple) and len(value) > _MAX_NUMBERS:
-        return all(isinstance(v, int | float | np.number | list | tuple) for v in value[:_MAX_NUMBERS + 1])
-    return False
-
-
-def _redact_value(value: Any) -> Any:
-    return f"{REDACTED} {type(value).__name__}" if looks_biometric(value) else value
-
-
-class BiometricGuard(logging.Filter):
-    """Redacts biometric-looking data from a record before any handler formats it.
-
-    Arguments of the message (``log.info("emb %s", embedding)``) and ``extra={"journal": {...}}`` fields
-    whose value is an array, raw bytes or a long number list, or whose name says embedding/image/landmarks/
-    template/..., are replaced by ``<redacted ...>``; the record gets ``REDACTED=<names>`` so that the slip
-    is visible and can be fixed. The log line itself is kept: losing an error message is worse.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact in place and always keep the record."""
-        redacted: list[str] = []
-        if isinstance(record.msg, np.ndarray | bytes | bytearray | memoryview):
-            record.msg = f"{REDACTED} {type(record.msg).__name__}"
-            redacted.append("msg")
-        args = record.args
-        if isinstance(args, tuple) and any(looks_biometric(a) for a in args):
-            record.args = tuple(_redact_value(a) for a in args)
-            redacted.append("args")
-        elif isinstance(args, Mapping) and any(looks_biometric(v) for v in args.values()):
-            record.args = {k: _redact_value(v) for k, v in args.items()}
-            redacted.append("args")
-        fields = getattr(record, "journal", None)
-        if isinstance(fields, Mapping):
-            clean: dict[str, Any] = {}
-            for key, value in fields.items():
-                if _BIOMETRIC_KEY.search(str(key)) or looks_biometric(value):
-                    clean[str(key)] = REDACTED
-                    redacted.append(str(key))
-                else:
-                    clean[str(key)] = value
-            record.journal = clean
-        if redacted:
-            # Merge: the guard may run twice (handler and root set-up) and must not forget the first pass.
-            record.redacted = sorted(set(getattr(record, "redacted", ())) | set(redacted))
-        return True
-
 
 def _field_name(key: str) -> str | None:
     name = re.sub(r"[^A-Z0-9_]", "_", key.upper())
@@ -279,8 +206,6 @@ class WithFields(logging.Formatter):
 def journal_handler_if_available(socket_path: Path | str = JOURNAL_SOCKET,
                                  identifier: str = IDENTIFIER) -> JournalHandler | None:
     """A JournalHandler when stderr goes to the journal and its native socket works; None otherwise."""
-    from terminal.logsetup import under_journald
-
     if not under_journald() or not JournalHandler.available(socket_path):
         return None
     return JournalHandler(socket_path, identifier=identifier or Path(sys.argv[0]).name)

@@ -13,7 +13,7 @@ from terminal.camera.recording import read_image_rgb
 from terminal.errors import SourceError
 from terminal.matching.decision import Matcher, MatchResult
 from terminal.matching.probe import FaceFinder, FoundFace
-from terminal.matching.template import Template, TemplateError
+from terminal.matching.template import Template, TemplateError, is_image_path, load_template
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +98,15 @@ def verify_image(image_rgb: np.ndarray, template: Template, matcher: Matcher, fi
 def verify_still(probe_path: Path, template: Template, matcher: Matcher, finder: FaceFinder) -> VerifyResult:
     """``verify_image`` on an image file (SourceError when it cannot be read)."""
     return verify_image(read_image_rgb(Path(probe_path)), template, matcher, finder)
+
+
+def load_reference(source: Path | str | list[Path], matcher: Matcher, finder: FaceFinder | None = None) -> Template:
+    """A template from a JSON file, or made on the spot from one or more reference images (CLI use)."""
+    paths = [Path(p) for p in source] if isinstance(source, list) else [Path(source)]
+    if len(paths) == 1 and not is_image_path(paths[0]):
+        emb = matcher.embedder
+        return load_template(paths[0], model=emb.name, version=emb.version, dim=emb.dim)
+    if finder is None:
+        raise TemplateError("BAD_FORMAT", "an image reference needs a face finder (landmarker)")
+    template, _reports = enroll_images(paths, matcher, finder)
+    return template

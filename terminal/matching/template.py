@@ -8,15 +8,11 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from terminal.errors import TerminalError
-
-if TYPE_CHECKING:
-    from terminal.matching.decision import Matcher
-    from terminal.matching.probe import FaceFinder
 
 log = logging.getLogger(__name__)
 
@@ -160,17 +156,3 @@ def load_template(path: Path, model: str | None = None, version: str | None = No
 def is_image_path(path: Path) -> bool:
     """True when ``path`` names an image file rather than a template."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
-
-
-def load_reference(source: Path | str | list[Path], matcher: Matcher, finder: FaceFinder | None = None) -> Template:
-    """A template from a JSON file, or made on the spot from one or more reference images (CLI use)."""
-    paths = [Path(p) for p in source] if isinstance(source, list) else [Path(source)]
-    if len(paths) == 1 and not is_image_path(paths[0]):
-        emb = matcher.embedder
-        return load_template(paths[0], model=emb.name, version=emb.version, dim=emb.dim)
-    if finder is None:
-        raise TemplateError("BAD_FORMAT", "an image reference needs a face finder (landmarker)")
-    from terminal.matching.enroll import enroll_images
-
-    template, _reports = enroll_images(paths, matcher, finder)
-    return template

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
@@ -22,6 +22,7 @@ from terminal.report.replies import error_reply, ok_reply
 from terminal.report.seen import DedupCache, SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
+from terminal.stamps import utc_iso
 from terminal.wire import WireModel
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ class CommandProcessor:
             self._safe_reply(reply, msg)
 
         if name == "ping":
-            wrapped({"pong": True, "time": datetime.now(UTC).isoformat(timespec="milliseconds")})
+            wrapped({"pong": True, "time": utc_iso()})
             return self._count("OK")
         if self.handler is None:
             raise CommandError(NOT_SUPPORTED, f"no handler for {name} in this process")

@@ -26,17 +26,18 @@ from terminal.report.credentials import mqtt_password, tls_context
 from terminal.report.link_state import health_body, link_state, log_flapping
 from terminal.report.outbox import Outbox
 from terminal.report.reply_tracking import ReplyTracker, response_topic
-from terminal.report.results import finalise_result, new_result_id, now_iso
+from terminal.report.results import finalise_result
 from terminal.report.seen import SeenRequests
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
 from terminal.report.topics import Topics
 from terminal.report.urls import BrokerUrl, parse_broker_url
+from terminal.stamps import utc_iso
 
 log = logging.getLogger(__name__)
 
 HealthProvider = Callable[[], dict[str, Any]]
-__all__ = ["MqttLink", "new_result_id", "now_iso"]
+__all__ = ["MqttLink"]
 
 
 class MqttLink:
@@ -149,7 +150,7 @@ class MqttLink:
 
     def publish_event(self, event: dict[str, Any]) -> bool:
         """Send a guidance/progress event at QoS 0; dropped (False) while offline."""
-        body = {"terminal_id": self.terminal_id, "ts": now_iso(), **event}
+        body = {"terminal_id": self.terminal_id, "ts": utc_iso(), **event}
         if self._publish(self.topics.event, body, qos=0) is None:
             self.stats["events_dropped"] += 1
             return False
@@ -177,7 +178,7 @@ class MqttLink:
         return info if info.rc == mqtt.MQTT_ERR_SUCCESS else None
 
     def _status(self, state: str) -> dict[str, Any]:
-        return {"state": state, "terminal_id": self.terminal_id, "version": self.version, "ts": now_iso()}
+        return {"state": state, "terminal_id": self.terminal_id, "version": self.version, "ts": utc_iso()}
 
     def _reply_fn(self, msg: mqtt.MQTTMessage) -> Callable[[dict[str, Any]], None]:
         topic_v5, correlation = response_topic(msg)

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from terminal.report.results import now_iso
+from terminal.stamps import utc_iso
 
 if TYPE_CHECKING:
     from terminal.report.link import MqttLink
@@ -46,7 +46,7 @@ def health_body(link: MqttLink, health: dict[str, Any] | None) -> dict[str, Any]
     alarms = [a for a in fields.pop("alarms", []) if isinstance(a, str)]
     if out["alarm"]:
         alarms.append(out["alarm"])
-    return {"terminal_id": link.terminal_id, "ts": now_iso(), "version": link.version, **fields,
+    return {"terminal_id": link.terminal_id, "ts": utc_iso(), "version": link.version, **fields,
             "outbox": out, "alarms": alarms,
             "link": {"broker": str(link.broker) if link.broker else None, "protocol": link.cfg.protocol,
                      **link.stats, "state": link_state(link)["state"]}}

@@ -6,24 +6,14 @@ Everything that sends a result (the daemon's sessions, recovery of interrupted r
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-
-def now_iso() -> str:
-    """UTC time, ISO-8601 with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def new_result_id(terminal_id: str) -> str:
-    """A globally unique result id (terminal id + random UUID) for de-duplication on the central side."""
-    return f"{terminal_id}-{uuid.uuid4().hex}"
+from terminal.stamps import new_result_id, utc_iso
 
 
 def finalise_result(record: dict[str, Any], terminal_id: str) -> dict[str, Any]:
     """The record as it is stored and sent: ``result_id`` (kept when set), ``terminal_id``, ``queued_at``."""
-    payload = {**record, "result_id": str(record.get("result_id") or new_result_id(terminal_id))}
+    payload = {**record, "result_id": str(record.get("result_id") or new_result_id())}
     payload.setdefault("terminal_id", terminal_id)
-    payload.setdefault("queued_at", now_iso())
+    payload.setdefault("queued_at", utc_iso())
     return payload

@@ -15,10 +15,11 @@ from terminal.errors import TerminalError
 from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
 from terminal.session.liveness import FAILED, PASSED, LivenessCheck
-from terminal.session.record import QualityTally, Timings, guidance_text, new_result_id, utc_now
 from terminal.session.result import VerificationResult
 from terminal.session.settings import SessionConfig
 from terminal.session.states import SessionError, State, StateMachine
+from terminal.session.tally import QualityTally, Timings, guidance_text
+from terminal.stamps import new_result_id, utc_iso
 
 if TYPE_CHECKING:
     from terminal.analysis.gate import QualityGate
@@ -79,7 +80,7 @@ class VerificationSession:
         self.liveness: LivenessCheck | None = None
         self.result: dict[str, Any] | None = None
         self.verdict: Verdict | None = None  # the last frame's gate verdict (member screen: framing oval)
-        self.started_at = utc_now()
+        self.started_at = utc_iso()
         self._limit = config.timeout_s if request.deadline is None else min(config.timeout_s, max(request.deadline, 0.0))
         self._t = 0.0
         self._frames = 0
@@ -315,14 +316,14 @@ class VerificationSession:
             ok = decision == "match"
             self.devices.show("pass" if ok else "fail")
             self.devices.beep("ok" if ok else "fail")
-        self.result = self._record(decision, reason_code, reason, shown, match, embedding)
+        self.result = self._build_result(decision, reason_code, reason, shown, match, embedding)
         self._emit_event({"type": "state", "state": State.DONE.value})
         self._emit_event({"type": "result", "decision": decision, "reason_code": reason_code,
                           "result_id": self.result["result_id"]})
         log.info("session %s: %s%s", self.request.request_id, decision, f" ({reason_code})" if reason_code else "")
 
-    def _record(self, decision: str, reason_code: str | None, reason: str | None, shown: str | None,
-                match: MatchResult | None, embedding: np.ndarray | None) -> dict[str, Any]:
+    def _build_result(self, decision: str, reason_code: str | None, reason: str | None, shown: str | None,
+                      match: MatchResult | None, embedding: np.ndarray | None) -> dict[str, Any]:
         emb = self.matcher.embedder
         lm = self.landmarker_model
         if self.liveness is not None:
@@ -337,7 +338,7 @@ class VerificationSession:
                      "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
         return VerificationResult(
             result_id=new_result_id(), request_id=self.request.request_id, terminal_id=self.terminal_id,
-            started_at=self.started_at, finished_at=utc_now(), decision=decision,
+            started_at=self.started_at, finished_at=utc_iso(), decision=decision,
             reason_code=reason_code, reason=reason, message=guidance_text(shown, self.cfg.languages),
             score=None if match is None else round(float(match.score), 4),
             threshold=round(float(match.threshold if match else self.matcher.threshold), 4),

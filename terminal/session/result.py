@@ -143,4 +143,4 @@ class VerificationResult(WireModel):
 def result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the result, generated from :class:`VerificationResult`."""
     return json_schema(VerificationResult, schema_id=f"urn:capture-terminal:{SCHEMA_ID}:{SCHEMA_VERSION}",
-                       title="Verification result record")
+                       title="Verification result")

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def run_session(source: FrameSource, session: VerificationSession, light: LightController | None = None,
                 max_frames: int | None = None) -> dict[str, Any]:
-    """Feed frames from ``source`` to ``session`` until it is done; return its result record.
+    """Feed frames from ``source`` to ``session`` until it is done; return its result.
 
     A finite source that ends first (or ``max_frames`` reached) ends the session as ``failed`` with reason
     code ``SOURCE_ENDED``. The ring light is turned off on every way out, exceptions included.

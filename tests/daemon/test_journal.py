@@ -13,16 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.daemon.journal import (
-    BiometricGuard,
     JournalHandler,
     WithFields,
     decode_fields,
     encode_fields,
     journal_handler_if_available,
-    looks_biometric,
-    priority_of,
 )
 from terminal.logsetup import JournalPrefixFormatter, setup_logging
+from terminal.logsink import priority_of
+from terminal.privacy import BiometricGuard, looks_biometric
 from tests.daemon.sockets import DatagramListener, dgram_queue_length
 
 

@@ -16,10 +16,10 @@ from terminal.analysis.landmarker import FaceObservation
 from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
 from terminal.session.liveness import FAILED, PASSED, RUNNING, BlinkChallenge, LivenessCheck, TurnChallenge
-from terminal.session.record import QualityTally
 from terminal.session.schema import RESULT_SCHEMA
 from terminal.session.settings import SessionConfig
 from terminal.session.states import SessionError, State, StateMachine
+from terminal.session.tally import QualityTally
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,12 +1,10 @@
-"""Parts of the session result: quality tallies, frame-time milestones, result ids and wall-clock stamps."""
+"""Parts of the session result: the quality tally, frame-time milestones and the member-facing text."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from terminal.analysis.guidance import message
@@ -21,16 +19,6 @@ PHRASES = {
     "OCCLUDED_FACE": "face covered", "EYES_CLOSED": "eyes closed", "TOO_DARK": "too dark",
     "TOO_BRIGHT": "too bright", "UNEVEN_LIGHT": "uneven light", "BLURRY": "blurry", "UNSTEADY": "moving",
 }
-
-
-def new_result_id() -> str:
-    """A unique result id (uuid4: random, so ids never collide between terminals)."""
-    return str(uuid.uuid4())
-
-
-def utc_now() -> str:
-    """The wall-clock time as an ISO 8601 UTC string (for the central system; durations use frame time)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class QualityTally:
@@ -71,7 +59,7 @@ class QualityTally:
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``quality`` part of the result record."""
+        """The ``quality`` part of the result."""
         return {"frames": self.frames, "face_frames": self.face_frames, "passed_frames": self.passed,
                 "counts": dict(sorted(self.counts.items())), "dominant": self.dominant(),
                 "mean_quality": round(self._quality_sum / self.frames, 4) if self.frames else None,
@@ -99,7 +87,7 @@ class Timings:
         return None if t is None or self.start is None else round(t - self.start, 3)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``timings`` part of the result record."""
+        """The ``timings`` part of the result."""
         after_face = None
         if self.decision is not None and self.first_face is not None:
             after_face = round(self.decision - self.first_face, 3)
