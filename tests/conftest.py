@@ -19,7 +19,7 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     """In the fast loop (-m "not slow"), name the tests that are slow but not marked so (they belong to -m slow)."""
-    if "not slow" not in (config.getoption("markexpr") or ""):
+    if (config.getoption("markexpr") or "").replace(" ", "") != "notslow":
         return
     slow = sorted(((r.duration, r.nodeid) for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
                    if getattr(r, "when", "") in ("setup", "call") and r.duration > SLOW_S), reverse=True)
