@@ -111,7 +111,7 @@ def test_calibrate_writes_a_loadable_snippet(capsys: pytest.CaptureFixture[str],
     from terminal.config import load_config
 
     d = small_set(tmp_path / "set")
-    snippet, record = tmp_path / "matching.toml", tmp_path / "cal.json"
+    snippet, record = tmp_path / "new" / "matching.toml", tmp_path / "other" / "cal.json"  # folders made on demand
     code = main(["calibrate", str(d), "--fmr", "1e-2", "--out", str(snippet), "--record", str(record)])
     assert code == 0
     cfg = load_config(snippet)

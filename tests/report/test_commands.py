@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from terminal.report.commands import ERROR_CODES, CommandProcessor, DedupCache, parse_deadline
 from terminal.report.errors import CommandError
 from terminal.report.templates import default_template_validator
+from terminal.report.topics import REQUEST_ID_RE
 from tests.report.helpers import MODEL, template_dict
 
 FUTURE = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
@@ -162,7 +163,8 @@ def malformed(draw: st.DrawFn) -> tuple[str | None, bytes]:
                                     json_values, min_size=1, max_size=5))
         return name, json.dumps({**body, "zz_extra": 1}).encode()
     if kind == 3:  # request_id of the wrong type or shape
-        rid = draw(json_values.filter(lambda v: not (isinstance(v, str) and v.isalnum() and 0 < len(v) <= 64)))
+        # (not merely "not alphanumeric": "." or "a-b" are valid ids, and a valid cancel/ping is not refused)
+        rid = draw(json_values.filter(lambda v: not (isinstance(v, str) and REQUEST_ID_RE.fullmatch(v))))
         return name, json.dumps({"request_id": rid}).encode()
     base = verify(request_id=draw(st.from_regex(r"[a-z0-9]{1,10}", fullmatch=True)))
     if kind == 4:  # broken embeddings
