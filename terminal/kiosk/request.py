@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from terminal.kiosk.wire import StartRequest
+
 if TYPE_CHECKING:
     from terminal.report.link import MqttLink
 
@@ -92,8 +94,9 @@ class RequestDesk:
             if self.pending is not None:
                 return {"type": "start_refused", "code": "SCREEN_WAITING", "why": "a request is already waiting"}
             rid = f"k-{uuid.uuid4().hex}"
-            body = {"request_id": rid, "terminal_id": link.terminal_id, "ts": datetime.now(UTC).isoformat(
-                timespec="milliseconds"), "kind": kind, "number": number, "timeout_s": self.timeout_s}
+            body = StartRequest(request_id=rid, terminal_id=link.terminal_id, kind=kind,
+                                ts=datetime.now(UTC).isoformat(timespec="milliseconds"), number=number,
+                                timeout_s=self.timeout_s).wire()
             try:
                 # Through the durable outbox to <prefix>/request at QoS 1, like a result.
                 row = link.outbox.put(rid, "request", body)

@@ -137,6 +137,7 @@ class KioskServer:
         await done.wait()
         for t in tasks:
             t.cancel()
+        await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
         for ws in list(self._clients):
             await ws.close()
         await runner.cleanup()

@@ -168,6 +168,7 @@ class VoicePlayer:
         self.played.append(code)
         if wanted_at is not None:
             self.latencies.append((code, time.monotonic() - wanted_at))
+        log.debug("voice: %s%s", code, "" if wanted_at is not None else " (repeat)")
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None

@@ -148,7 +148,9 @@ def test_verify_command_in_events_and_one_result_out(
         assert any(e.get("type") == "guidance" for e in events)
         assert all(e.get("request_id") == "r-001" for e in events if "request_id" in e)
         # Health: camera, light, outbox, versions, as the operator sees them.
-        health = central.wait_for("health", lambda p: p.get("sessions_done", 0) >= 1)[0]
+        # (the PUBACK of the result may be committed just after a health message: wait for the one after it)
+        health = central.wait_for("health", lambda p: p.get("sessions_done", 0) >= 1
+                                  and p.get("outbox", {}).get("depth") == 0)[0]
         assert health["camera"]["state"] == "up" and health["camera"]["fps"] > 0
         assert health["light"]["available"] is True and health["outbox"]["depth"] == 0
         assert health["versions"]["terminal"] and "cpu_temp_c" in health and health["uptime_s"] > 0

@@ -113,7 +113,7 @@ def test_unit_has_what_the_issue_requires() -> None:
     assert one["Restart"] == "on-failure" and "StartLimitBurst" in one and "StartLimitIntervalSec" in one
     assert one["ExecStartPre"] == f"{INSTALLED_BIN} config check"
     assert one["ExecStart"] == f"{INSTALLED_BIN} run"
-    assert one["User"] == "terminal" and set(one["SupplementaryGroups"].split()) == {"video", "gpio"}
+    assert one["User"] == "terminal" and set(one["SupplementaryGroups"].split()) == {"video", "gpio", "audio"}
     assert one["StateDirectory"] == "terminal" and one["ConfigurationDirectory"] == "terminal"
     assert d["LoadCredential"] == ["mqtt_password:/etc/terminal/credentials/mqtt_password"]
     for key, value in [("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("NoNewPrivileges", "yes"),
@@ -122,7 +122,8 @@ def test_unit_has_what_the_issue_requires() -> None:
         assert one[key] == value, key
     assert one["RestrictAddressFamilies"].split() == ["AF_UNIX", "AF_INET", "AF_INET6"]
     devices = {v.split()[0] for v in d["DeviceAllow"]}
-    assert devices == {"char-video4linux", "char-media", "char-dma_heap", "char-gpiochip", "char-gpiomem"}
+    assert devices == {"char-video4linux", "char-media", "char-dma_heap", "char-gpiochip", "char-gpiomem",
+                       "char-alsa"}  # alsa: voice prompts (aplay)
     # The exit code RestartPreventExitStatus names is the one `terminal config check` really uses.
     from terminal.errors import ConfigError
 

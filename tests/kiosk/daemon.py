@@ -78,12 +78,12 @@ def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = 
 class KioskDaemon:
     """The daemon in a subprocess; ``url`` answers once the page server is up."""
 
-    def __init__(self, config: Path, port: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, log: Path, level: str = "info") -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
         self.log = log
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config",
+        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", level, "run", "--config",
                                       str(config)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
         try:
             wait_port(port, timeout=90)

@@ -25,7 +25,7 @@ from tests.kiosk.daemon import FPS, KioskDaemon, kiosk_config, walkup_story, wri
 from tests.report.helpers import Central
 from tests.session.clips import blink_clip, yale
 from tests.support.broker import free_port
-from tests.support.browser import PAGE_STATE_JS, SMALLEST_TEXT_JS, chromium, require_chromium, wait_until
+from tests.support.browser import PAGE_STATE_JS, SMALLEST_TEXT_JS, chromium, require_chromium, resize, wait_until
 
 pytestmark = [pytest.mark.slow]
 SESSION_STATES = {"searching", "guiding", "liveness", "capturing", "matching"}
@@ -92,8 +92,10 @@ def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
     require_chromium()
     clip = write_clip(walkup_story(), tmp_path / "walkup")
     port = free_port()
-    cfg = kiosk_config(tmp_path, clip, port=port, walkup=reference)
-    d = KioskDaemon(cfg, port, tmp_path / "daemon.log")
+    # The voice speaks on ALSA's null device (CI has no sound card): the daemon log names each prompt.
+    cfg = kiosk_config(tmp_path, clip, port=port, walkup=reference,
+                       extra={"voice": {"enabled": "true", "device": '"null"'}})
+    d = KioskDaemon(cfg, port, tmp_path / "daemon.log", level="debug")
     try:
         with chromium(tmp_path / "profile") as driver:
             driver.get(d.url)
@@ -105,6 +107,10 @@ def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
             smallest, where = driver.execute_script(SMALLEST_TEXT_JS)
             assert smallest >= 24, f"text of {smallest}px in {where} at 800x480"
             shot(driver, "idle", tmp_path)
+            resize(driver, 1920, 1080)  # the same page on a 1080p HDMI screen scales up
+            wait_until(lambda: (lambda r: r if r[0] >= 36 else None)(driver.execute_script(SMALLEST_TEXT_JS)), 5,
+                       "text of at least 36 px at 1080p")
+            resize(driver, 800, 480)
             blink = MESSAGES["LIVENESS_BLINK"]["id"]
             live = w.until(lambda s: s["state"] == "liveness" and blink in (s["instruction"], s["liveness"]), 30,
                            "the blink prompt")
@@ -125,6 +131,8 @@ def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
             order = iter([x["state"] for x in w.seen])
             assert all(step in order for step in ("idle", "liveness", "result")), w.seen  # in this order
             assert d.stop() == 0
+            spoken = [ln.split("voice: ", 1)[1] for ln in d.log.read_text().splitlines() if "voice: " in ln]
+            assert "LIVENESS_BLINK" in spoken and "RESULT_MATCH" in spoken, spoken
             oos = w.until(lambda s: s["state"] == "out_of_service", 10, "out of service after the daemon stopped")
             assert oos["instruction"] == SCREENS["OOS_STARTING"]["id"]
             shot(driver, "out-of-service", tmp_path)

@@ -106,3 +106,12 @@ def test_outbox_list_masks_the_number(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["outbox", "list", "--json", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert NIK not in out and '"number": "****************"' in out.replace('":"', '": "')
+
+
+def test_request_schema_in_the_docs_is_current() -> None:
+    import json
+
+    from terminal.kiosk.wire import request_schema
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "mqtt.md").read_text()
+    assert "```json\n" + json.dumps(request_schema(), indent=2) + "\n```\n" in doc, "regenerate the block"

@@ -50,13 +50,18 @@ def chromium(profile: Path, width: int = 800, height: int = 480) -> Iterator[Any
         opts.add_argument(f)
     driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER, port=0))
     try:
-        # --window-size sets the outer size in some versions: make the viewport exactly width x height.
-        inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
-        if inner != [width, height]:
-            driver.set_window_size(width + width - inner[0], height + height - inner[1])
+        resize(driver, width, height)
         yield driver
     finally:
         driver.quit()
+
+
+def resize(driver: Any, width: int, height: int) -> None:
+    """Make the viewport exactly ``width`` x ``height`` (window sizes include the browser's own frame)."""
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    if inner != [width, height]:
+        driver.set_window_size(width + width - inner[0], height + height - inner[1])
 
 
 def wait_until(fn: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
