@@ -10,6 +10,8 @@ FACE_OFF_CENTER = "FACE_OFF_CENTER"
 POSE_YAW = "POSE_YAW"
 POSE_PITCH = "POSE_PITCH"
 POSE_ROLL = "POSE_ROLL"
+DARK_GLASSES = "DARK_GLASSES"
+GLARE_ON_GLASSES = "GLARE_ON_GLASSES"
 OCCLUDED_GLASSES = "OCCLUDED_GLASSES"
 OCCLUDED_FACE = "OCCLUDED_FACE"
 EYES_CLOSED = "EYES_CLOSED"
@@ -32,6 +34,8 @@ PRIORITY: tuple[str, ...] = (
     POSE_YAW,
     POSE_PITCH,
     POSE_ROLL,
+    DARK_GLASSES,
+    GLARE_ON_GLASSES,
     OCCLUDED_GLASSES,
     OCCLUDED_FACE,
     EYES_CLOSED,
@@ -43,6 +47,10 @@ PRIORITY: tuple[str, ...] = (
 )
 
 GATE_CODES = frozenset(PRIORITY)
+
+# Glasses that hide the eyes: tinted/sun lenses, glare on the lenses, heavy frames across the eyes. Clear
+# glasses are not a failure. Skipping OCCLUDED_GLASSES turns off all three (it was one check before).
+GLASSES_CODES = frozenset({DARK_GLASSES, GLARE_ON_GLASSES, OCCLUDED_GLASSES})
 
 # Checks that only make sense when the face is framed like at the terminal (skipped on small research images).
 FRAMING_CODES = frozenset({FACE_TOO_SMALL, FACE_TOO_CLOSE, FACE_OFF_CENTER})

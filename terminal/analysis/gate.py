@@ -15,8 +15,9 @@ from terminal.analysis import codes as C
 from terminal.analysis import measures
 from terminal.analysis.detector import Detection, FaceDetector, distinct
 from terminal.analysis.faceregion import face_crop
+from terminal.analysis.glasses import glasses_cues
 from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
-from terminal.analysis.secondlook import second_look
+from terminal.analysis.secondlook import second_look, third_look
 from terminal.analysis.settings import QualityConfig
 from terminal.analysis.steadiness import SteadinessTracker
 from terminal.analysis.verdict import CheckResult, Verdict
@@ -143,11 +144,12 @@ class QualityGate:
         crop = face_crop(image_rgb, face)
         if C.EYES_CLOSED not in self.skip:
             results.append(_check(C.EYES_CLOSED, min(measures.eye_openness(face)), self.config.min_eye_openness, None))
-        if C.OCCLUDED_GLASSES not in self.skip:
-            results.append(_check(C.OCCLUDED_GLASSES, measures.glasses_score(crop), None, self.config.max_glasses_score))
+        # Washed out = the forehead is clipped (a mask never covers it; a white mask raises the face's mean
+        # luma, so the whole face's brightness cannot tell a cover from over-exposure).
+        washed_out = measures.clipped_share(crop, "forehead") > self.config.max_overexposed_share
+        results += self._glasses(crop, washed_out)
         luma, under, over = measures.luminance_stats(crop)
         if C.OCCLUDED_FACE not in self.skip:
-            washed_out = luma > self.config.max_face_luma or over > self.config.max_overexposed_share
             results.append(_check(C.OCCLUDED_FACE, measures.occlusion_score(crop, use_texture=not washed_out), None,
                                   self.config.max_occlusion_score))
         results += self._light(crop, luma, under, over)
@@ -189,6 +191,18 @@ class QualityGate:
                 out.append(_check(code, angle, -limit, limit))
         return out
 
+    def _glasses(self, crop: measures.FaceCrop, washed_out: bool) -> list[CheckResult]:
+        """Only glasses that hide the eyes fail (dark lenses, glare, heavy frames); clear glasses pass. Glare is
+        not judged on a washed-out face (its eyes are clipped too: that is TOO_BRIGHT)."""
+        if C.OCCLUDED_GLASSES in self.skip:
+            return []
+        cfg, cues = self.config, glasses_cues(crop)
+        return [_check(code, value, None, limit) for code, value, limit in (
+            (C.DARK_GLASSES, cues.darkness, cfg.max_lens_darkness),
+            (C.GLARE_ON_GLASSES, cues.glare, cfg.max_lens_glare),
+            (C.OCCLUDED_GLASSES, cues.frame_depth, cfg.max_frame_depth))
+            if code not in self.skip and not (washed_out and code == C.GLARE_ON_GLASSES)]
+
     def _light(self, crop: measures.FaceCrop, luma: float, under: float, over: float) -> list[CheckResult]:
         cfg, out = self.config, []
         if C.TOO_DARK not in self.skip:
@@ -223,6 +237,11 @@ class QualityGate:
                     n = max(len(look.faces), len(distinct(look.detections, self.config.min_profile_score)),
                             self._tiled_faces(image_rgb, timestamp_s))
                     return self._analyze_faces(image_rgb, look.faces, n, None)
+                faces = third_look(self._face_detector(), self._probe_landmarker(), image_rgb,
+                                   self.config.min_second_look_score)
+                if faces:
+                    return self._analyze_faces(image_rgb, faces, max(len(faces), self._tiled_faces(
+                        image_rgb, timestamp_s)), None)
                 results += self._unmeshed(look.detections, self._tiled_faces(image_rgb, timestamp_s))
             if C.FACE_TOO_CLOSE not in self.skip and self.config.close_probe and len(results) == 1:
                 width = self._probe_close(image_rgb)

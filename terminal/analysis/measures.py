@@ -31,6 +31,11 @@ def luminance_stats(crop: FaceCrop) -> tuple[float, float, float]:
     return float(face.mean()), float((face <= UNDER_LUMA).mean()), float((face >= OVER_LUMA).mean())
 
 
+def clipped_share(crop: FaceCrop, region: str) -> float:
+    """Share of a region's pixels at or above the clipping luma (washed-out foreheads 0.73-1.0, others <= 0.07)."""
+    return float((crop.region(region) >= OVER_LUMA).mean())
+
+
 def light_balance(crop: FaceCrop) -> float:
     """Mean luma of the darker face half over the brighter half: 1 is even light, near 0 is half-lit."""
     left_mask, right_mask = half_masks()
@@ -111,10 +116,6 @@ def centre_luma(image_rgb: np.ndarray) -> float:
     return float(((77 * c[..., 0] + 150 * c[..., 1] + 29 * c[..., 2]) >> 8).mean())
 
 
-SUNGLASS_DARKNESS = 0.7  # eye band this much darker than the cheeks reads as dark lenses
-FRAME_LINE = 0.3  # summed relative depth of the frame lines (bridge + rim) that reads as a spectacle frame
-
-
 def line_depth(grey: np.ndarray, rows: tuple[float, float], cols: tuple[float, float], step: int = 2) -> float:
     """Deepest thin horizontal line (dark bar or bright glint) in a band, relative to the band's brightness.
 
@@ -129,17 +130,6 @@ def line_depth(grey: np.ndarray, rows: tuple[float, float], cols: tuple[float, f
     dark = np.minimum(p[: -2 * step], p[2 * step:]) - p[step:-step]
     bright = p[step:-step] - np.maximum(p[: -2 * step], p[2 * step:])
     return float(max(dark.max(), bright.max())) / (float(p.mean()) + 8.0)
-
-
-def glasses_score(crop: FaceCrop) -> float:
-    """Evidence of glasses, 1.0 at the limit: dark lenses (eye band vs cheeks) or frame lines (bridge, rims)."""
-    eyes = np.concatenate([crop.region("eye_l").ravel(), crop.region("eye_r").ravel()]).astype(np.float32)
-    cheeks = np.concatenate([crop.region("cheek_l").ravel(), crop.region("cheek_r").ravel()]).astype(np.float32)
-    dark = 1.0 - (float(eyes.mean()) + 8.0) / (float(cheeks.mean()) + 8.0)
-    grey = crop.grey
-    bridge = line_depth(grey, (-0.45, 0.25), (-0.12, 0.12))
-    rim = max(line_depth(grey, (0.1, 0.7), (-0.7, -0.3)), line_depth(grey, (0.1, 0.7), (0.3, 0.7)))
-    return max(dark / SUNGLASS_DARKNESS, (bridge + rim) / FRAME_LINE)
 
 
 OCCLUSION_CHROMA = 21.6  # YCrCb chroma distance, lower face vs forehead, that reads as a cover (skin has one chroma)
@@ -176,5 +166,5 @@ def occlusion_score(crop: FaceCrop, use_texture: bool = True) -> float:
     return score
 
 
-__all__ = ["IED", "eye_openness", "glasses_score", "light_balance", "luminance_stats", "occlusion_score",
+__all__ = ["IED", "eye_openness", "light_balance", "luminance_stats", "occlusion_score",
            "sharpness"]

@@ -27,14 +27,16 @@ class QualityConfig(Section):
     count_faces_tiled: bool = Field(True, description="also count faces with the detector on the frame and 2x2 tiles (small background faces) for MULTIPLE_FACES")
     min_tiled_face_score: float = Field(0.7, gt=0, lt=1, description="detector score from which a tiled detection counts as a face")
     # Pose (ISO/IEC 19794-5 / ICAO allow +-5 yaw/pitch and +-8 roll for passports; verification tolerates more)
-    max_yaw_deg: float = Field(15.0, gt=0, le=90)
+    max_yaw_deg: float = Field(20.0, gt=0, le=90, description="POSE_YAW beyond this (15 before 2026-12: 15-20 deg costs matching nothing, evaluate edc)")
     max_pitch_deg: float = Field(15.0, gt=0, le=90)
     max_roll_deg: float = Field(10.0, gt=0, le=90)
     # Eyes
     min_eye_openness: float = Field(0.18, gt=0, lt=1,
                                     description="EYES_CLOSED when either eye's lid gap / eye width is below this")
     # Occlusion
-    max_glasses_score: float = Field(1.0, gt=0, description="OCCLUDED_GLASSES above this: 1.0 = lenses 70% darker than cheeks or frame lines of summed depth 0.3")
+    max_lens_darkness: float = Field(0.7, gt=0, le=1, description="DARK_GLASSES when the eye band is this much darker than the cheeks (sunglasses 0.74-0.95, bare eyes and clear glasses <= 0.58)")
+    max_lens_glare: float = Field(0.1, gt=0, le=1, description="GLARE_ON_GLASSES when this share of the eye band is brighter than any of the cheeks (catch-lights <= 0.06)")
+    max_frame_depth: float = Field(0.8, gt=0, description="OCCLUDED_GLASSES (heavy frames across the eyes) when both the bridge bar and the lower rim are lines this deep (clear glasses <= 0.49, heavy frames with the eyes visible <= 0.72)")
     max_occlusion_score: float = Field(1.0, gt=0, description="OCCLUDED_FACE above this: 1.0 = lower-face vs forehead chroma distance 21.6 (colour frames), or mouth-region contrast down to 0.04")
     # Light (OFIQ-style face-region luminance on 0..255 luma)
     min_face_luma: float = Field(45.0, ge=0, le=255, description="TOO_DARK below this mean face luma")

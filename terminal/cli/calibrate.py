@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     fmr = args.fmr if args.fmr is not None else cfg.matching.target_fmr
     if not 0 < fmr < 1:
         raise UsageError(f"--fmr must be between 0 and 1, got {fmr}")
-    embedder, embedded = embed_dirs(cfg, list(args.dirs), args.gate, skip_codes(args))
+    embedder, embedded = embed_dirs(cfg, list(args.dirs), args.gate, skip_codes(args), cache_dir=args.cache)
     scores = embedded.scores()
     if len(scores.impostor) == 0 or len(scores.genuine) == 0:
         from terminal.matching.evaluation import DatasetError
@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     fmrs = sorted(set(REPORTED_FMRS) | {fmr}, reverse=True)
     data = [f"{d.parent.name}/{d.name}" for d in args.dirs]
     record = calibration_record(embedder, scores, fmrs, data, args.gate, embedded.counts(),
-                                skip=skip_codes(args) if args.gate else [], target_fmr=fmr)
+                                skip=skip_codes(args) if args.gate else [], target_fmr=fmr,
+                                embeddings=embedded.embeddings, labels=embedded.labels)
     snippet = config_snippet(record, fmr)
     if args.out is not None:
         ensure_parent(args.out).write_text(snippet)

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from terminal.cli.common import add_config_arg, config_from_args, print_json, progress
 from terminal.cli.enroll import skip_codes
@@ -31,10 +31,13 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip", default=",".join(sorted(RESEARCH_SKIP)),
                    help="gate checks to skip, comma-separated (default: framing and steadiness, which small "
                         "research images cannot meet: %(default)s)")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="keep landmarks and embeddings per image in this folder (owner-only; biometric data) so "
+                        "re-runs skip the models")
 
 
 def embed_dirs(cfg: Config, dirs: list[Path], gate: bool, skip: list[str],
-               embedder: Embedder | None = None) -> tuple[Embedder, EmbeddedSet]:
+               embedder: Embedder | None = None, cache_dir: Path | None = None) -> tuple[Embedder, EmbeddedSet]:
     """Embed every image under ``dirs`` (one ``<identity>/<image>`` seen twice counts once), in memory only."""
     emb = embedder or load_embedder(cfg)
     seen: set[tuple[str, str]] = set()
@@ -45,8 +48,18 @@ def embed_dirs(cfg: Config, dirs: list[Path], gate: bool, skip: list[str],
                 seen.add((ident, path.name))
                 items.append((ident, path))
     finder = make_finder(cfg, use_gate=gate, skip=skip, strict=False)
+    cache = None
+    if cache_dir is not None:
+        from terminal.analysis.landmarker import FaceLandmarker
+        from terminal.analysis.modelcache import CachedLandmarker, ModelCache
+
+        cache = ModelCache(cache_dir)
+        if finder.gate is not None:
+            finder.gate.use_model_cache(cache)
+        else:
+            finder.landmarker = cast(FaceLandmarker, CachedLandmarker(finder.landmarker, cache))
     try:
-        embedded = embed_dataset(items, emb, finder, progress=_bar)
+        embedded = embed_dataset(items, emb, finder, progress=_bar, cache=cache)
     finally:
         finder.close()
     return emb, embedded
@@ -57,6 +70,9 @@ def register_match(evaluate_sub: Any) -> None:
     p = evaluate_sub.add_parser("match", help="matching accuracy over <identity>/<images> folders (EER, TAR@FAR)")
     p.add_argument("dir", type=Path, help="folder of <identity>/<images>")
     add_dataset_args(p)
+    p.add_argument("--threshold", type=float, default=None,
+                   help="operating threshold for the *_at_threshold rates (default: [matching] threshold or the "
+                        "shipped calibration)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", type=Path, default=None, help="write the ROC and score histograms to this PNG")
     add_config_arg(p)
@@ -69,9 +85,12 @@ register = register_match  # the evaluate parent command calls register(sub) on 
 def run(args: argparse.Namespace) -> int:
     """Embed, score all pairs, print the summary (and plot it)."""
     cfg = config_from_args(args)
-    embedder, embedded = embed_dirs(cfg, [args.dir], args.gate, skip_codes(args))
+    embedder, embedded = embed_dirs(cfg, [args.dir], args.gate, skip_codes(args), cache_dir=args.cache)
     scores = embedded.scores()
-    out = report(embedded, scores)
+    from terminal.matching.calibration import resolve_threshold
+
+    threshold = args.threshold if args.threshold is not None else resolve_threshold(cfg, embedder)[0]
+    out = report(embedded, scores, threshold)
     if args.plot is not None:
         from terminal.matching.plot import plot_roc
 
@@ -87,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {out['genuine_pairs']} genuine / {out['impostor_pairs']} impostor pairs; EER {out['eer']}")
     for key, tar in out["tar_at_far"].items():
         print(f"  FAR {key}: TAR {tar} at threshold {out['threshold_at_far'][key]}")
+    print(f"  at threshold {threshold}: FMR {out['fmr_at_threshold']}, FNMR {out['fnmr_at_threshold']}; "
+          f"failure to acquire {out['fta_rate']} (no face {out['no_face_rate']}, gate {out['gate_rejected_rate']}); "
+          f"GFRR {out['gfrr_at_threshold']}, GFAR {out['gfar_at_threshold']}")
     if args.plot is not None:
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from terminal.errors import ConfigError
-from terminal.matching.metrics import PairScores, far_resolvable, round_up, tar_at, threshold_at_far
+from terminal.matching.bounds import CONFIDENCE, clopper_pearson_upper, threshold_for_bound
+from terminal.matching.metrics import PairScores, far_resolvable, pair_scores, round_up, tar_at, threshold_at_far
 
 if TYPE_CHECKING:
     from terminal.config.schema import Config
@@ -27,31 +31,83 @@ def fmr_key(fmr: float) -> str:
     return f"{mantissa}e{int(exp)}"
 
 
-def calibrate(scores: PairScores, fmrs: list[float]) -> dict[str, dict[str, Any]]:
-    """For each target FMR: the threshold, the FMR and TAR measured at it, and whether the data can show it."""
+def calibrate(scores: PairScores, fmrs: list[float], confidence: float = CONFIDENCE) -> dict[str, dict[str, Any]]:
+    """For each target FMR: the lowest threshold at which the FMR's upper confidence bound (Clopper-Pearson,
+    over all impostor pairs) is at most the target, with the FMR, its bound and the TAR measured there."""
     out = {}
+    n = len(scores.impostor)
     for fmr in fmrs:
-        t = round_up(threshold_at_far(scores.impostor, fmr))
+        raw, met = threshold_for_bound(scores.impostor, fmr, confidence)
+        t = round_up(raw)
+        false_matches = int((scores.impostor >= t).sum())
         out[fmr_key(fmr)] = {
             "threshold": t,
-            "measured_fmr": round(float((scores.impostor >= t).mean()), 6),
+            "measured_fmr": round(false_matches / n, 6),
+            "false_matches": false_matches,
+            "fmr_upper_bound": round(clopper_pearson_upper(false_matches, n, confidence), 7),
+            "bound_met": met,
             "tar": round(tar_at(scores.genuine, t), 5),
-            "resolvable": far_resolvable(len(scores.impostor), fmr),
+            "point_threshold": round_up(threshold_at_far(scores.impostor, fmr)),
+            "resolvable": far_resolvable(n, fmr),
         }
+    return out
+
+
+def identity_folds(embeddings: np.ndarray, labels: list[str], fmr: float, shipped: float | None = None,
+                   confidence: float = CONFIDENCE) -> list[dict[str, Any]]:
+    """Identity-disjoint check: calibrate on one half of the identities (md5 parity), measure on the other.
+
+    Reports, for each held-out half, the FMR (and its upper bound) at the threshold calibrated on the other
+    half, and at ``shipped`` (the threshold calibrated on everything) when given.
+    """
+    lab = np.asarray(labels)
+    half = np.array([hashlib.md5(x.encode()).digest()[0] % 2 for x in labels])
+    out = []
+    for held in (0, 1):
+        train = pair_scores(embeddings[half != held], list(lab[half != held]))
+        test = pair_scores(embeddings[half == held], list(lab[half == held]))
+        n = len(test.impostor)
+        if len(train.impostor) == 0 or n == 0:
+            continue
+        t = round_up(threshold_for_bound(train.impostor, fmr, confidence)[0])
+        fm = int((test.impostor >= t).sum())
+        row: dict[str, Any] = {
+            "held_out": "AB"[held], "identities": len(set(lab[half == held])), "impostor_pairs": n,
+            "genuine_pairs": len(test.genuine), "threshold": t, "fmr": round(fm / n, 6),
+            "fmr_upper_bound": round(clopper_pearson_upper(fm, n, confidence), 7),
+            "tar": round(tar_at(test.genuine, t), 5) if len(test.genuine) else None,
+        }
+        if shipped is not None:
+            fs = int((test.impostor >= shipped).sum())
+            row["shipped_threshold_fmr"] = round(fs / n, 6)
+            row["shipped_threshold_fmr_upper_bound"] = round(clopper_pearson_upper(fs, n, confidence), 7)
+        out.append(row)
     return out
 
 
 def calibration_record(embedder: Embedder, scores: PairScores, fmrs: list[float], data: list[str],
                        gate: bool, counts: dict[str, int], skip: list[str] | None = None,
-                       target_fmr: float | None = None) -> dict[str, Any]:
-    """The provenance-carrying record that `terminal calibrate` writes: model, data, date, thresholds."""
-    return {
+                       target_fmr: float | None = None, embeddings: np.ndarray | None = None,
+                       labels: list[str] | None = None) -> dict[str, Any]:
+    """The provenance-carrying record that `terminal calibrate` writes: model, gate version, data, date,
+    thresholds with their FMR bounds, and (given the embeddings) identity-disjoint folds at the target."""
+    from terminal.analysis.version import GATE_VERSION
+
+    thresholds = calibrate(scores, fmrs)
+    rec: dict[str, Any] = {
         "model": embedder.name, "model_version": embedder.version,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "target_fmr": target_fmr, "data": data, "gate": gate, "gate_skip": sorted(skip or []), "counts": counts,
+        "target_fmr": target_fmr, "data": data, "gate": gate,
+        "gate_version": GATE_VERSION if gate else None, "gate_skip": sorted(skip or []), "counts": counts,
         "genuine_pairs": len(scores.genuine), "impostor_pairs": len(scores.impostor),
-        "thresholds": calibrate(scores, fmrs),
+        "method": f"lowest threshold whose one-sided {CONFIDENCE:.0%} Clopper-Pearson upper bound on the FMR "
+                  "over all impostor pairs is at most the target",
+        "thresholds": thresholds,
     }
+    if embeddings is not None and labels is not None and target_fmr is not None:
+        shipped = thresholds[fmr_key(target_fmr)]["threshold"]
+        rec["identity_folds"] = identity_folds(embeddings, labels, target_fmr, shipped)
+    return rec
 
 
 def config_snippet(record: dict[str, Any], fmr: float) -> str:
@@ -61,8 +117,10 @@ def config_snippet(record: dict[str, Any], fmr: float) -> str:
         f"# terminal calibrate, {record['date']}: model {record['model']} ({record['model_version']})",
         f"# data: {', '.join(record['data'])} (gate {'on' if record['gate'] else 'off'}); "
         f"{record['genuine_pairs']} genuine / {record['impostor_pairs']} impostor pairs",
-        f"# at this threshold: FMR {entry['measured_fmr']}, TAR {entry['tar']}"
-        + ("" if entry["resolvable"] else " (too few impostor pairs to measure this FMR: threshold is a bound)"),
+        f"# at this threshold: FMR {entry['measured_fmr']} (95% upper bound {entry.get('fmr_upper_bound')}), "
+        f"TAR {entry['tar']}"
+        + ("" if entry.get("bound_met", entry["resolvable"]) else
+           " (too few impostor pairs to show this FMR: threshold is above every impostor score)"),
         "[matching]",
         f"target_fmr = {fmr!r}",
         f"threshold = {entry['threshold']}",
@@ -98,5 +156,10 @@ def resolve_threshold(cfg: Config, embedder: Embedder, shipped: dict[str, Any] |
             f"no calibrated threshold for model {embedder.name} ({embedder.version}) at FMR {key}: run "
             "`terminal calibrate DIR --fmr ...` and set [matching] threshold"
         )
+    from terminal.analysis.version import GATE_VERSION
+
+    if rec.get("gate") and rec.get("gate_version") != GATE_VERSION:
+        log.warning("shipped calibration was made with gate version %s, this gate is %s: re-run "
+                    "`terminal calibrate ... --gate --write-shipped`", rec.get("gate_version"), GATE_VERSION)
     return float(rec["thresholds"][key]["threshold"]), (
         f"shipped calibration {rec['date']} on {', '.join(rec['data'])} at FMR {key}")

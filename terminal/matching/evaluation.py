@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from terminal.analysis import codes as C
+from terminal.analysis.modelcache import ModelCache
 from terminal.camera.recording import read_image_rgb
 from terminal.errors import SourceError, TerminalError
-from terminal.matching.decision import embed_face
 from terminal.matching.embedder import Embedder
 from terminal.matching.metrics import PairScores, pair_scores, summary
 from terminal.matching.probe import FaceFinder
+from terminal.matching.qualityset import cached_embedding
 from terminal.matching.template import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def _plain(items: Iterable[T], total: int) -> Iterator[T]:
 
 
 def embed_dataset(items: list[tuple[str, Path]], embedder: Embedder, finder: FaceFinder,
-                  progress: Progress[tuple[str, Path]] | None = None) -> EmbeddedSet:
+                  progress: Progress[tuple[str, Path]] | None = None, cache: ModelCache | None = None) -> EmbeddedSet:
     """Embed each image's face (largest, if several); count images with no face and images the gate rejects."""
     bar = progress or _plain
     embs: list[np.ndarray] = []
@@ -91,7 +92,7 @@ def embed_dataset(items: list[tuple[str, Path]], embedder: Embedder, finder: Fac
             continue
         found = finder.find(image)
         if found.usable and found.face is not None:
-            embs.append(embed_face(embedder, image, found.face))
+            embs.append(cached_embedding(embedder, image, found.face, cache))
             labels.append(ident)
             continue
         # NO_FACE counts as "no face" whether or not the gate ran; anything else is the gate's rejection.
@@ -106,11 +107,42 @@ def embed_dataset(items: list[tuple[str, Path]], embedder: Embedder, finder: Fac
     return out
 
 
-def report(embedded: EmbeddedSet, scores: PairScores | None = None) -> dict[str, Any]:
-    """The `terminal evaluate match --json` object."""
+def report(embedded: EmbeddedSet, scores: PairScores | None = None, threshold: float | None = None) -> dict[str, Any]:
+    """The `terminal evaluate match --json` object: accuracy over the embedded images, plus (at ``threshold``)
+    the end-to-end rates a member experiences (ISO/IEC 19795-1)."""
     scores = scores or embedded.scores()
     out: dict[str, Any] = dict(embedded.counts())
     out["genuine_pairs"] = len(scores.genuine)
     out["impostor_pairs"] = len(scores.impostor)
     out.update(summary(scores))
+    out.update(end_to_end(embedded, scores, threshold))
+    return out
+
+
+def end_to_end(embedded: EmbeddedSet, scores: PairScores, threshold: float | None) -> dict[str, Any]:
+    """Failure-to-acquire counts and rates and, at ``threshold``, FMR, FNMR and the generalised rates.
+
+    FTA = (no face + rejected by the gate) / images. GFRR = FTA + (1 - FTA) x FNMR and GFAR = (1 - FTA) x FMR
+    (ISO/IEC 19795-1, one attempt per transaction): an image the gate turns away is a member not verified,
+    so a gate that "improves" the EER by rejecting is charged for it here.
+    """
+    n = max(embedded.images, 1)
+    fta = (embedded.no_face + embedded.rejected_by_gate) / n
+    out: dict[str, Any] = {
+        "gate_rejected": embedded.rejected_by_gate, "gate_rejected_rate": round(embedded.rejected_by_gate / n, 5),
+        "no_face_rate": round(embedded.no_face / n, 5), "fta_rate": round(fta, 5), "threshold": threshold,
+        "fmr_at_threshold": None, "fnmr_at_threshold": None, "gfrr_at_threshold": None, "gfar_at_threshold": None,
+    }
+    if threshold is None:
+        return out
+    if len(scores.impostor):
+        fmr = float(np.mean(scores.impostor >= threshold))
+        out["fmr_at_threshold"] = round(fmr, 6)
+        out["gfar_at_threshold"] = round((1 - fta) * fmr, 6)
+    if len(scores.genuine):
+        fnmr = float(np.mean(scores.genuine < threshold))
+        out["fnmr_at_threshold"] = round(fnmr, 6)
+        out["gfrr_at_threshold"] = round(fta + (1 - fta) * fnmr, 6)
+    elif embedded.images:
+        out["gfrr_at_threshold"] = round(fta, 6) if fta == 1.0 else None
     return out

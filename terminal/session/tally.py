@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 PHRASES = {
     "NO_FACE": "no face in view", "MULTIPLE_FACES": "more than one face", "FACE_TOO_CLOSE": "face too close",
     "FACE_TOO_SMALL": "face too far", "FACE_OFF_CENTER": "face off centre", "POSE_YAW": "head turned",
-    "POSE_PITCH": "head tilted up or down", "POSE_ROLL": "head tilted sideways", "OCCLUDED_GLASSES": "glasses",
+    "POSE_PITCH": "head tilted up or down", "POSE_ROLL": "head tilted sideways", "OCCLUDED_GLASSES": "glasses frame over the eyes",
+    "DARK_GLASSES": "dark glasses", "GLARE_ON_GLASSES": "glare on glasses",
     "OCCLUDED_FACE": "face covered", "EYES_CLOSED": "eyes closed", "TOO_DARK": "too dark",
     "TOO_BRIGHT": "too bright", "UNEVEN_LIGHT": "uneven light", "BLURRY": "blurry", "UNSTEADY": "moving",
 }

@@ -32,16 +32,27 @@ def test_report_has_the_documented_shape(evaluation: tuple[dict[str, Any], list[
     assert "macro correct rate" in format_table(report)
 
 
+RELABEL = Path(__file__).resolve().parents[2] / "docs" / "data" / "quality_relabel.csv"
+
+
 def test_quality_set_figures(evaluation: tuple[dict[str, Any], list[Sample]]) -> None:
-    report, _ = evaluation
-    s = report["summary"]
-    # The issue's targets (measured 0.982 macro, 0.976 ok, BLURRY 0.99, every condition >= 0.925: docs/quality.md).
-    assert s["ok_pass_rate"] >= 0.95
-    assert s["correct_rate_macro"] >= 0.975
-    rates = {k: r["correct"] / r["n"] for k, r in report["per_condition"].items()}
-    for code, rate in rates.items():
-        assert rate >= 0.9, (code, rate)
-    assert rates["BLURRY"] >= 0.97
+    """The issue's figures: on the whole set and on every leave-one-source-out fold, every condition >= 0.95,
+    macro >= 0.97, ok pass >= 0.97, with clear glasses relabelled CLEAR_GLASSES (they must pass)."""
+    from terminal.analysis.evaluation import summarise
+    from terminal.analysis.folds import fold_reports, load_relabel, relabel
+
+    _, samples = evaluation
+    samples = relabel(samples, load_relabel(RELABEL))
+    report = summarise(samples)
+    folds = fold_reports(samples, "source")
+    assert len(folds) >= 6
+    for name, rep in [("all", report), *folds.items()]:
+        s = rep["summary"]
+        assert s["ok_pass_rate"] is None or s["ok_pass_rate"] >= 0.97, (name, s)
+        assert s["correct_rate_macro"] >= 0.97, (name, s)
+        for code, r in rep["per_condition"].items():
+            assert r["correct"] / r["n"] >= 0.95, (name, code, r)
+    assert report["per_condition"]["CLEAR_GLASSES"]["correct"] == report["per_condition"]["CLEAR_GLASSES"]["n"]
 
 
 def test_cli_evaluate_quality_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ def test_every_code_has_short_text_in_both_languages(code: str) -> None:
 
 
 def test_priority_is_complete_and_unique() -> None:
-    assert len(set(C.PRIORITY)) == len(C.PRIORITY) == 16
+    assert len(set(C.PRIORITY)) == len(C.PRIORITY) == 18
     assert C.PRIORITY.index(C.NO_FACE) < C.PRIORITY.index(C.POSE_YAW) < C.PRIORITY.index(C.TOO_DARK)
     assert set(MESSAGES) == set(C.PRIORITY) | set(C.OTHER_CODES)
 

@@ -99,7 +99,11 @@ def test_evaluate_match_json_shape_and_plot(capsys: pytest.CaptureFixture[str], 
     code, res = run_json(capsys, ["evaluate", "match", str(d), "--json", "--plot", str(png)])
     assert code == 0
     assert list(res) == ["images", "identities", "embedded", "no_face", "rejected_by_gate", "genuine_pairs",
-                         "impostor_pairs", "eer", "tar_at_far", "threshold_at_far"]
+                         "impostor_pairs", "eer", "tar_at_far", "threshold_at_far", "gate_rejected",
+                         "gate_rejected_rate", "no_face_rate", "fta_rate", "threshold", "fmr_at_threshold",
+                         "fnmr_at_threshold", "gfrr_at_threshold", "gfar_at_threshold"]
+    assert res["gate_rejected"] == 0 and res["fta_rate"] == res["no_face_rate"]  # no --gate: nothing rejected
+    assert res["gfrr_at_threshold"] is not None and res["fnmr_at_threshold"] is not None
     assert res["identities"] == 4 and res["images"] == res["embedded"] + res["no_face"]  # type: ignore[operator]
     assert list(res["tar_at_far"]) == ["1e-2", "1e-3", "1e-4"]  # type: ignore[arg-type]
     assert res["eer"] is not None and float(res["eer"]) < 0.05  # type: ignore[arg-type]
@@ -119,3 +123,5 @@ def test_calibrate_writes_a_loadable_snippet(capsys: pytest.CaptureFixture[str],
     assert cfg.matching.target_fmr == 0.01
     assert cfg.matching.threshold == rec["thresholds"]["1e-2"]["threshold"]
     assert rec["thresholds"]["1e-2"]["measured_fmr"] <= 0.01 and rec["impostor_pairs"] > 100
+    assert rec["thresholds"]["1e-2"]["fmr_upper_bound"] >= rec["thresholds"]["1e-2"]["measured_fmr"]
+    assert "false_matches" in rec["thresholds"]["1e-2"] and rec["gate_version"] is None  # calibrated ungated

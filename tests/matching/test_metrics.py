@@ -54,8 +54,11 @@ def test_summary_and_calibration_agree() -> None:
     s = PairScores(rng.normal(0.8, 0.08, 2000), rng.normal(0.05, 0.12, 50000))
     out = summary(s)
     cal = calibrate(s, [1e-3])
-    assert out["threshold_at_far"]["1e-3"] == cal["1e-3"]["threshold"]  # type: ignore[index]
-    assert cal["1e-3"]["measured_fmr"] <= 1e-3
+    # summary() reports the point threshold; the calibration holds the FMR's upper bound to the target, so its
+    # threshold is at or above the point one.
+    assert out["threshold_at_far"]["1e-3"] == cal["1e-3"]["point_threshold"]  # type: ignore[index]
+    assert cal["1e-3"]["threshold"] >= cal["1e-3"]["point_threshold"]
+    assert cal["1e-3"]["measured_fmr"] <= cal["1e-3"]["fmr_upper_bound"] <= 1e-3
     assert cal["1e-3"]["tar"] == pytest.approx(tar_at(s.genuine, cal["1e-3"]["threshold"]))
     assert cal["1e-3"]["resolvable"] and not calibrate(s, [1e-5])["1e-5"]["resolvable"]
 
