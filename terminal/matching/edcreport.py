@@ -149,9 +149,11 @@ def plot_edc(rep: dict[str, Any], path: Path, title: str = "") -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    for code, m in rep["measures"].items():
+    colours = plt.get_cmap("tab20")
+    for i, (code, m) in enumerate(rep["measures"].items()):
         xs = [p[0] for p in m["curve"] if p[1] is not None]
-        ax.plot(xs, [p[1] for p in m["curve"] if p[1] is not None], lw=1, label=code)
+        ax.plot(xs, [p[1] for p in m["curve"] if p[1] is not None], lw=1.2, color=colours(i % 20),
+                ls=("-", "--", ":")[i % 3], label=code)
     u = rep["unified"]["curve"]
     ax.plot([p[0] for p in u if p[1] is not None], [p[1] for p in u if p[1] is not None], "k-", lw=2.5,
             label="unified quality")
