@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 from terminal.cli.common import add_config_arg, config_from_args, print_json, progress
 from terminal.cli.enroll import skip_codes
 from terminal.config.schema import Config
+from terminal.errors import ConfigError
 from terminal.matching.embedder import Embedder, load_embedder
 from terminal.matching.evaluation import EmbeddedSet, embed_dataset, list_identity_images, report
 from terminal.matching.probe import RESEARCH_SKIP, make_finder
@@ -89,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
     scores = embedded.scores()
     from terminal.matching.calibration import resolve_threshold
 
-    threshold = args.threshold if args.threshold is not None else resolve_threshold(cfg, embedder)[0]
+    threshold = args.threshold
+    if threshold is None:
+        try:
+            threshold = resolve_threshold(cfg, embedder)[0]
+        except ConfigError as err:  # no calibration for this model yet: report accuracy, rates stay null
+            log.warning("no operating threshold, *_at_threshold rates are null: %s", err)
     out = report(embedded, scores, threshold)
     if args.plot is not None:
         from terminal.matching.plot import plot_roc

@@ -40,22 +40,33 @@ def edc_curve(scores: np.ndarray, pair_quality: np.ndarray, threshold: float,
               fractions: Sequence[float] = DISCARD_FRACTIONS) -> list[tuple[float, float]]:
     """(discarded share, FNMR of the rest) for each fraction, discarding the lowest ``pair_quality`` first.
 
-    Ties are broken by the order of the comparisons (a stable sort), so a measure with few distinct values
-    does not get credit for luck within a tie.
+    Comparisons of equal quality are discarded *pro rata*: when the cut falls inside a tie, the errors removed
+    are that tie's error rate times the share of it discarded (the expectation over random tie-breaking).
+    A measure with few distinct values (most faces without glare all measure 0) thus gets no credit, and no
+    blame, for the order in which the comparisons happen to be listed.
     """
     s = np.asarray(scores, dtype=np.float64)
     n = s.size
     if n == 0:
         return [(float(f), float("nan")) for f in fractions]
-    order = np.argsort(np.asarray(pair_quality, dtype=np.float64), kind="stable")
-    errors = (s[order] < threshold).astype(np.float64)
-    # errors remaining after dropping the first k: suffix sums
-    suffix = np.concatenate([np.cumsum(errors[::-1])[::-1], [0.0]])
+    q = np.asarray(pair_quality, dtype=np.float64)
+    order = np.argsort(q, kind="stable")
+    qs, errors = q[order], (s[order] < threshold).astype(np.float64)
+    starts = np.flatnonzero(np.concatenate([[True], qs[1:] != qs[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [n]]))
+    group_err = np.add.reduceat(errors, starts)
+    before = np.concatenate([[0.0], np.cumsum(group_err)[:-1]])
+    total = float(errors.sum())
     out = []
     for f in fractions:
         k = min(round(f * n), n)
         rest = n - k
-        out.append((float(f), float(suffix[k] / rest) if rest else float("nan")))
+        if rest == 0:
+            out.append((float(f), float("nan")))
+            continue
+        g = int(np.searchsorted(starts, k, side="right")) - 1  # the tie group the cut falls in
+        removed = before[g] + group_err[g] * (k - starts[g]) / sizes[g]
+        out.append((float(f), float((total - removed) / rest)))
     return out
 
 

@@ -37,11 +37,15 @@ def test_edc_area_and_oracle() -> None:
 
 
 def test_ties_get_no_credit() -> None:
-    # Every comparison has the same quality: discarding keeps the order given, so the FNMR moves only by luck
-    # of the order, never because the measure "found" the errors.
+    # Every comparison has the same quality: whatever their order, discarding half of them removes half of
+    # the errors (pro rata), so the FNMR does not move: the measure found nothing.
     scores = np.array([0.9, 0.9, 0.1, 0.1])
-    curve = dict(edc_curve(scores, np.zeros(4), 0.5, fractions=(0.0, 0.5)))
-    assert curve[0.0] == 0.5 and curve[0.5] == 1.0
+    curve = dict(edc_curve(scores, np.zeros(4), 0.5, fractions=(0.0, 0.5, 0.75)))
+    assert curve[0.0] == 0.5 and curve[0.5] == 0.5 and curve[0.75] == 0.5
+    # Two tie groups: the cut inside the better group removes its errors pro rata.
+    curve = dict(edc_curve(np.array([0.1, 0.9, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 1, 1]), 0.5,
+                           fractions=(0.4, 0.6)))
+    assert curve[0.4] == pytest.approx(1 / 3) and curve[0.6] == pytest.approx((1 - 1 / 3) / 2)
 
 
 def test_genuine_pairs_and_check_effect() -> None:
