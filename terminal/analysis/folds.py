@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from terminal.analysis import codes as C
-from terminal.analysis.evaluation import Sample, summarise
+from terminal.analysis.evaluation import MUST_NOT_FAIL, Sample, summarise
 from terminal.errors import SourceError
 
-# Pseudo-conditions whose images must NOT fail the listed codes (other failures are allowed): e.g. clear
-# prescription glasses, which older labels filed under OCCLUDED_GLASSES.
-MUST_NOT_FAIL: dict[str, frozenset[str]] = {"CLEAR_GLASSES": C.GLASSES_CODES}
+__all__ = ["MUST_NOT_FAIL", "fold_reports", "identity_of", "load_relabel", "relabel", "source_of"]
 
 
 def load_relabel(path: Path) -> dict[str, str]:
