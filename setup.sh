@@ -40,8 +40,9 @@ sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 apt_pkgs=()
 [ $is_pi -eq 1 ] && apt_pkgs+=(python3-picamera2 python3-libcamera python3-venv)
-# chromium + chromium-driver: the member-screen tests; espeak-ng + alsa-utils: voice prompts (also at run time).
-[ $dev -eq 1 ] && apt_pkgs+=(mosquitto systemd chromium chromium-driver espeak-ng alsa-utils)
+# chromium + chromium-driver: the member-screen tests; cage + xwayland: the kiosk command line under a headless
+# compositor; espeak-ng + alsa-utils: voice prompts (also at run time).
+[ $dev -eq 1 ] && apt_pkgs+=(mosquitto systemd chromium chromium-driver cage xwayland espeak-ng alsa-utils)
 if [ ${#apt_pkgs[@]} -gt 0 ] && [ $skip_apt -eq 0 ]; then
   missing=()
   for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -130,8 +130,10 @@ elif [ $kiosk -eq 1 ]; then
 fi
 if [ -n "$kiosk_port" ]; then
   say "member screen: terminal-kiosk.service (cage + Chromium on tty7, page on 127.0.0.1:$kiosk_port)"
-  if [ -z "$prefix" ] && [ $dry -eq 0 ] && ! { command -v cage >/dev/null && command -v chromium >/dev/null; }; then
-    run apt-get install -y --no-install-recommends cage chromium fonts-dejavu-core
+  # Debian 12's cage (0.1.4) refuses to start without the Xwayland binary.
+  if [ -z "$prefix" ] && [ $dry -eq 0 ] && ! { command -v cage >/dev/null && command -v chromium >/dev/null \
+      && command -v Xwayland >/dev/null; }; then
+    run apt-get install -y --no-install-recommends cage xwayland chromium fonts-dejavu-core
   fi
   run install -D -m 0644 "$src/systemd/terminal-kiosk.sysusers.conf" "$P/etc/sysusers.d/terminal-kiosk.conf"
   if [ -n "$prefix" ]; then
