@@ -95,7 +95,7 @@ say "installing $lock (aarch64, cp311) into the arm64 userland"
 .venv/bin/python -m pip install --disable-pip-version-check -q --no-index --find-links "$wheels/aarch64-cp311" \
   --require-hashes --no-deps --only-binary=:all: "${plats[@]}" --python-version 3.11 --implementation cp \
   --target "$root/opt/ct/site" -r "$lock"
-cp -r terminal bench tests pyproject.toml "$root/opt/ct/"
+cp -r terminal bench tests examples pyproject.toml config.example.toml "$root/opt/ct/"
 mkdir -p "$root/opt/ct/models"
 cp models/*.tflite models/*.task models/manifest.json "$root/opt/ct/models/"
 
@@ -107,6 +107,9 @@ for cls in ok TOO_DARK POSE_YAW EYES_CLOSED OCCLUDED_GLASSES NO_FACE; do
     while read -r f; do cp "$f" "$sample/${cls}__$(basename "$f")"; done
 done
 say "sample: $(ls "$sample" | wc -l) frames"
+# The shared portraits some of the unit tests below use (tests/support/shared.py: ../shared of the checkout).
+mkdir -p "$root/opt/shared/data/conditions"
+cp -r "$shared/data/conditions/single_face" "$root/opt/shared/data/conditions/"
 
 # 4. The same script on both architectures, then the comparison.
 say "x86-64 run"
