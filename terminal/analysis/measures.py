@@ -124,7 +124,11 @@ def line_depth(grey: np.ndarray, rows: tuple[float, float], cols: tuple[float, f
     """
     r0, r1 = int(EYE_Y + rows[0] * IED), int(EYE_Y + rows[1] * IED)
     c0, c1 = int(CROP_W / 2 + cols[0] * IED), int(CROP_W / 2 + cols[1] * IED)
-    p = grey[r0:r1, c0:c1].astype(np.float32).mean(axis=1)
+    return profile_depth(grey[r0:r1, c0:c1].astype(np.float32).mean(axis=1), step)
+
+
+def profile_depth(p: np.ndarray, step: int) -> float:
+    """Deepest line ``step`` px half-wide in a row-mean profile ``p``, relative to its mean brightness."""
     if p.size <= 2 * step:
         return 0.0
     dark = np.minimum(p[: -2 * step], p[2 * step:]) - p[step:-step]
