@@ -19,8 +19,10 @@ import threading
 from types import TracebackType
 
 # glog/absl "I0000 00:00:1796193681.541545     647 file.cc:181] ...", LiteRT "INFO: ...", and absl's preamble.
-NOISE = re.compile(rb"^(?:[IW]\d{4} [\d:.]+ +\d+ [^\]]+\] |INFO: |WARNING: Logging before InitGoogle\(\)"
-                   rb"|WARNING: All log messages before absl::InitializeLog)")
+NOISE = re.compile(
+    rb"^(?:[IW]\d{4} [\d:.]+ +\d+ [^\]]+\] |INFO: |WARNING: Logging before InitGoogle\(\)"
+    rb"|WARNING: All log messages before absl::InitializeLog)"
+)
 
 
 class NativeLogFilter:
@@ -45,11 +47,15 @@ class NativeLogFilter:
         os.close(write_fd)
         if _is_fd2(sys.stderr):  # keep Python's writes on the real stderr (and its isatty)
             self._old_stderr = sys.stderr
-            sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(self._saved_fd), "wb", buffering=0),
-                                          encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
-                                          errors="backslashreplace", line_buffering=True)
-        self._thread = threading.Thread(target=self._copy, args=(read_fd, self._saved_fd), name="native-log-filter",
-                                        daemon=True)
+            sys.stderr = io.TextIOWrapper(
+                os.fdopen(os.dup(self._saved_fd), "wb", buffering=0),
+                encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+                errors="backslashreplace",
+                line_buffering=True,
+            )
+        self._thread = threading.Thread(
+            target=self._copy, args=(read_fd, self._saved_fd), name="native-log-filter", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -71,8 +77,9 @@ class NativeLogFilter:
         with contextlib.suppress(OSError):
             os.write(out_fd, line)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._saved_fd is None:
             return
         if self._old_stderr is not None:

@@ -42,8 +42,9 @@ class WireModel(BaseModel):
             elif isinstance(value, WireModel) and isinstance(data.get(key), dict):
                 data[key] = value._strip(data[key])
             elif isinstance(value, list) and isinstance(data.get(key), list):
-                data[key] = [v._strip(d) if isinstance(v, WireModel) else d for v, d in zip(value, data[key],
-                                                                                             strict=True)]
+                data[key] = [
+                    v._strip(d) if isinstance(v, WireModel) else d for v, d in zip(value, data[key], strict=True)
+                ]
         return data
 
 
@@ -74,11 +75,11 @@ def _drop_model_titles(node: Any) -> None:
             _drop_model_titles(value)
 
 
-def json_schema(model: type[BaseModel], *, schema_id: str, title: str, mode: str = "serialization"
-                ) -> dict[str, Any]:
+def json_schema(model: type[BaseModel], *, schema_id: str, title: str, mode: str = "serialization") -> dict[str, Any]:
     """The draft 2020-12 JSON Schema of ``model`` as the docs show it (``$id``, title, sorted ``$defs``)."""
-    body = model.model_json_schema(by_alias=True, schema_generator=_Generator,
-                                   mode="serialization" if mode == "serialization" else "validation")
+    body = model.model_json_schema(
+        by_alias=True, schema_generator=_Generator, mode="serialization" if mode == "serialization" else "validation"
+    )
     _drop_model_titles(body)
     head: dict[str, Any] = {"$schema": DRAFT, "$id": schema_id, "title": title}
     if "description" in body:
@@ -88,4 +89,3 @@ def json_schema(model: type[BaseModel], *, schema_id: str, title: str, mode: str
     if defs:
         out["$defs"] = dict(sorted(defs.items()))
     return out
-

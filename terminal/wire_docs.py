@@ -37,21 +37,34 @@ def commands_page() -> str:
     from terminal.report.replies import REPLY_BODIES, CommandReply
     from terminal.wire import json_schema
 
-    out = ["# Commands and replies (generated: `python -m terminal.wire_docs`; do not edit)\n",
-           "Commands arrive on `<prefix>/cmd/<name>` (docs/mqtt.md: topics, refusals, de-duplication). Each",
-           "schema below is generated from the pydantic model that validates or builds the payload",
-           "(`terminal/report/commands.py`, `terminal/report/replies.py`).\n",
-           "## Reply envelope\n",
-           "Every reply has these fields; an accepted command's reply adds the fields of its own reply below.\n",
-           _block(json_schema(CommandReply, schema_id="urn:capture-terminal:reply", title="Command reply"))]
+    out = [
+        "# Commands and replies (generated: `python -m terminal.wire_docs`; do not edit)\n",
+        "Commands arrive on `<prefix>/cmd/<name>` (docs/mqtt.md: topics, refusals, de-duplication). Each",
+        "schema below is generated from the pydantic model that validates or builds the payload",
+        "(`terminal/report/commands.py`, `terminal/report/replies.py`).\n",
+        "## Reply envelope\n",
+        "Every reply has these fields; an accepted command's reply adds the fields of its own reply below.\n",
+        _block(json_schema(CommandReply, schema_id="urn:capture-terminal:reply", title="Command reply")),
+    ]
     for name, model in SCHEMAS.items():
-        out += [f"## `{name}`\n", "Command:\n",
-                _block(json_schema(model, schema_id=f"urn:capture-terminal:command:{name}", title=f"{name} command",
-                                   mode="validation"))]
+        out += [
+            f"## `{name}`\n",
+            "Command:\n",
+            _block(
+                json_schema(
+                    model, schema_id=f"urn:capture-terminal:command:{name}", title=f"{name} command", mode="validation"
+                )
+            ),
+        ]
         if name in REPLY_BODIES:
-            out += ["Reply fields when accepted (`ok: true`):\n",
-                    _block(json_schema(REPLY_BODIES[name], schema_id=f"urn:capture-terminal:reply:{name}",
-                                       title=f"{name} reply"))]
+            out += [
+                "Reply fields when accepted (`ok: true`):\n",
+                _block(
+                    json_schema(
+                        REPLY_BODIES[name], schema_id=f"urn:capture-terminal:reply:{name}", title=f"{name} reply"
+                    )
+                ),
+            ]
     return "\n".join(out)
 
 

@@ -13,9 +13,16 @@ PACKAGE = REPO / "terminal"
 
 # Cycles left on purpose, each with who removes it. When one is gone, delete it here (the test says so).
 KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"terminal.daemon.diagnose", "terminal.daemon.diag_hardware", "terminal.daemon.diag_models",
-               "terminal.daemon.diag_mqtt", "terminal.daemon.diag_system", "terminal.voice.check"}):
-        "the diagnostics package split of terminal/daemon (issue 11 restructuring; voice.check joins via CheckResult)",
+    frozenset(
+        {
+            "terminal.daemon.diagnose",
+            "terminal.daemon.diag_hardware",
+            "terminal.daemon.diag_models",
+            "terminal.daemon.diag_mqtt",
+            "terminal.daemon.diag_system",
+            "terminal.voice.check",
+        }
+    ): "the diagnostics package split of terminal/daemon (issue 11 restructuring; voice.check joins via CheckResult)",
 }
 
 
@@ -120,16 +127,27 @@ def test_no_import_cycles_in_terminal() -> None:
 
 def test_light_does_not_import_analysis() -> None:
     graph = import_graph()
-    bad = {m: sorted(d for d in deps if d.startswith("terminal.analysis"))
-           for m, deps in graph.items() if m.startswith("terminal.light")}
+    bad = {
+        m: sorted(d for d in deps if d.startswith("terminal.analysis"))
+        for m, deps in graph.items()
+        if m.startswith("terminal.light")
+    }
     assert {m: d for m, d in bad.items() if d} == {}
 
 
 def test_loading_the_config_does_not_load_opencv_or_mediapipe() -> None:
-    code = ("import sys; from terminal.config import Config, load_config; load_config(None); "
-            "print(sorted(m for m in ('cv2', 'mediapipe', 'numpy') if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
-                       env={"PATH": "/usr/bin:/bin", "TERMINAL_CONFIG": ""})
+    code = (
+        "import sys; from terminal.config import Config, load_config; load_config(None); "
+        "print(sorted(m for m in ('cv2', 'mediapipe', 'numpy') if m in sys.modules))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "TERMINAL_CONFIG": ""},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 

@@ -47,15 +47,18 @@ def test_filter_restores_stderr(capfd: pytest.CaptureFixture[str]) -> None:
     assert "XNNPACK" in capfd.readouterr().err  # outside the filter nothing is hidden
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    ("replay:/data/clip", ("replay", "/data/clip")),
-    ("opencv:0", ("opencv", "0")),
-    ("opencv:/v/a.mp4", ("opencv", "/v/a.mp4")),
-    ("picamera2", ("picamera2", "")),
-    ("sim:face.jpg?ambient=0.3", ("sim", "face.jpg?ambient=0.3")),
-    ("/bare/folder", ("replay", "/bare/folder")),
-    ("unknown:thing", ("replay", "unknown:thing")),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("replay:/data/clip", ("replay", "/data/clip")),
+        ("opencv:0", ("opencv", "0")),
+        ("opencv:/v/a.mp4", ("opencv", "/v/a.mp4")),
+        ("picamera2", ("picamera2", "")),
+        ("sim:face.jpg?ambient=0.3", ("sim", "face.jpg?ambient=0.3")),
+        ("/bare/folder", ("replay", "/bare/folder")),
+        ("unknown:thing", ("replay", "unknown:thing")),
+    ],
+)
 def test_one_source_spec_parser(spec: str, expected: tuple[str, str]) -> None:
     assert parse_source_spec(spec) == expected
 

@@ -23,8 +23,14 @@ FACE = "match_clean/face_recognition_examples-rose_leslie/img2.jpg"
 
 
 def terminal(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "terminal", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "TERMINAL_CONFIG": ""})
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TERMINAL_CONFIG": ""},
+    )
 
 
 def test_enroll_out_into_a_missing_folder_creates_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,7 +54,8 @@ def test_out_under_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_analyze_goes_on_past_an_unreadable_file_and_says_a_folder_is_empty(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = tmp_path / "imgs"
     good.mkdir()
     (good / "a_broken.jpg").write_bytes(b"not a jpeg")
@@ -102,8 +109,9 @@ def test_config_paths_resolve_beside_the_file(tmp_path: Path, monkeypatch: pytes
     assert cfg.terminal.state_dir == Path("here")
     conf = tmp_path / "etc" / "t.toml"
     conf.parent.mkdir()
-    conf.write_text('[terminal]\nstate_dir = "/abs/state"\n[mqtt]\nca_file = "ca.pem"\n'
-                    '[camera]\nbackend = "opencv"\nsource = "0"\n')
+    conf.write_text(
+        '[terminal]\nstate_dir = "/abs/state"\n[mqtt]\nca_file = "ca.pem"\n[camera]\nbackend = "opencv"\nsource = "0"\n'
+    )
     cfg = load_config(conf)
     assert cfg.terminal.state_dir == Path("/abs/state") and cfg.mqtt.ca_file == conf.parent / "ca.pem"
     assert cfg.camera.source == "0"  # a device index is not a path
@@ -116,13 +124,16 @@ def test_demo_config_works_from_another_directory(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("argv", [
-    ["verify", "--reference", "x.json"],                       # neither --probe nor --source
-    ["analyze", "x.jpg", "--skip", "NOT_A_CODE"],
-    ["calibrate", ".", "--fmr", "2"],
-    ["outbox", "purge", "1"],                                   # no --yes
-    ["record"],                                                 # argparse itself: --out missing
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--reference", "x.json"],  # neither --probe nor --source
+        ["analyze", "x.jpg", "--skip", "NOT_A_CODE"],
+        ["calibrate", ".", "--fmr", "2"],
+        ["outbox", "purge", "1"],  # no --yes
+        ["record"],  # argparse itself: --out missing
+    ],
+)
 def test_usage_errors_exit_2(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     conf = tmp_path / "c.toml"
     conf.write_text(f'[terminal]\nstate_dir = "{tmp_path}"\n')
@@ -150,8 +161,10 @@ def test_no_face_guidance_does_not_say_hold_still() -> None:
     from terminal.analysis.gate import QualityGate
     from terminal.config import Config
 
-    walls = [np.full((480, 640, 3), 128, np.uint8),  # a plain wall: as unsharp as a blurred face
-             np.tile(np.linspace(60, 200, 640).astype(np.uint8)[None, :, None], (480, 1, 3))]
+    walls = [
+        np.full((480, 640, 3), 128, np.uint8),  # a plain wall: as unsharp as a blurred face
+        np.tile(np.linspace(60, 200, 640).astype(np.uint8)[None, :, None], (480, 1, 3)),
+    ]
     with QualityGate.from_config(Config(), mode="image") as gate:
         for wall in walls:
             v = gate.analyze(wall)

@@ -24,21 +24,52 @@ REPO = Path(__file__).resolve().parents[1]
 def minimal_result(**over: Any) -> dict[str, Any]:
     """A result as a session with no face and liveness disabled would send it."""
     rec: dict[str, Any] = {
-        "schema": "terminal-verification-result", "schema_version": 1,
-        "result_id": "0b9c3f0e-6c8a-4c47-9d1e-2f5a8b7c6d5e", "request_id": "r-1", "terminal_id": "t-1",
-        "started_at": "2026-01-01T00:00:00.000Z", "finished_at": "2026-01-01T00:00:05.000Z",
-        "decision": "timeout", "reason_code": "NO_FACE", "reason": "100% of frames no face in view",
-        "message": {"id": "x", "en": "y"}, "score": None, "threshold": 0.55,
+        "schema": "terminal-verification-result",
+        "schema_version": 1,
+        "result_id": "0b9c3f0e-6c8a-4c47-9d1e-2f5a8b7c6d5e",
+        "request_id": "r-1",
+        "terminal_id": "t-1",
+        "started_at": "2026-01-01T00:00:00.000Z",
+        "finished_at": "2026-01-01T00:00:05.000Z",
+        "decision": "timeout",
+        "reason_code": "NO_FACE",
+        "reason": "100% of frames no face in view",
+        "message": {"id": "x", "en": "y"},
+        "score": None,
+        "threshold": 0.55,
         "models": {"embedder": {"name": "e", "version": "1"}, "landmarker": None, "fusion": "mean"},
-        "n_probe": 0, "n_reference": 3,
-        "quality": {"frames": 10, "face_frames": 0, "passed_frames": 0, "counts": {"NO_FACE": 10},
-                    "dominant": [{"code": "NO_FACE", "share": 1.0}], "mean_quality": 0.0, "best_quality": 0.0},
+        "n_probe": 0,
+        "n_reference": 3,
+        "quality": {
+            "frames": 10,
+            "face_frames": 0,
+            "passed_frames": 0,
+            "counts": {"NO_FACE": 10},
+            "dominant": [{"code": "NO_FACE", "share": 1.0}],
+            "mean_quality": 0.0,
+            "best_quality": 0.0,
+        },
         "guidance": [{"code": "NO_FACE", "t": 0.5}],
-        "liveness": {"enabled": False, "outcome": "skipped", "reason": None, "duration_s": None, "challenges": [],
-                     "passive": None},
+        "liveness": {
+            "enabled": False,
+            "outcome": "skipped",
+            "reason": None,
+            "duration_s": None,
+            "challenges": [],
+            "passive": None,
+        },
         "light": None,
-        "timings": {k: None for k in ("first_face_s", "light_converged_s", "first_pass_s", "liveness_s",
-                                      "decision_s", "decision_after_face_s")},
+        "timings": {
+            k: None
+            for k in (
+                "first_face_s",
+                "light_converged_s",
+                "first_pass_s",
+                "liveness_s",
+                "decision_s",
+                "decision_after_face_s",
+            )
+        },
         "frames": 10,
     }
     rec.update(over)
@@ -61,14 +92,17 @@ def test_optional_fields_are_left_off_or_sent() -> None:
     assert {"schema", "schema_version", "reason_code", "light"} <= set(schema["required"])
 
 
-@pytest.mark.parametrize("bad", [
-    {"surprise": 1},                      # unknown key
-    {"decision": "maybe"},                # not an allowed value
-    {"n_probe": -1},                      # below its minimum
-    {"result_id": "not-a-uuid"},          # wrong pattern
-    {"quality": {"frames": 1}},           # nested part incomplete
-    {"schema_version": 2},                # a version this code does not write
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"surprise": 1},  # unknown key
+        {"decision": "maybe"},  # not an allowed value
+        {"n_probe": -1},  # below its minimum
+        {"result_id": "not-a-uuid"},  # wrong pattern
+        {"quality": {"frames": 1}},  # nested part incomplete
+        {"schema_version": 2},  # a version this code does not write
+    ],
+)
 def test_model_and_schema_refuse_the_same_bad_records(bad: dict[str, Any]) -> None:
     rec = minimal_result(**bad)
     with pytest.raises(ValidationError):
@@ -79,8 +113,16 @@ def test_model_and_schema_refuse_the_same_bad_records(bad: dict[str, Any]) -> No
 
 def test_challenge_detail_keys_are_typed() -> None:
     ok = {"kind": "blink", "outcome": "passed", "duration_s": 1.2, "peak": 0.8, "reason": None}
-    rec = minimal_result(liveness={"enabled": True, "outcome": "passed", "reason": None, "duration_s": 1.2,
-                                   "challenges": [ok], "passive": {"signal": "eyelid_deformation"}})
+    rec = minimal_result(
+        liveness={
+            "enabled": True,
+            "outcome": "passed",
+            "reason": None,
+            "duration_s": 1.2,
+            "challenges": [ok],
+            "passive": {"signal": "eyelid_deformation"},
+        }
+    )
     assert VerificationResult.model_validate(rec).wire()["liveness"]["challenges"] == [ok]
     rec["liveness"]["challenges"] = [{**ok, "frames": [1, 2]}]  # a list is not a measured value
     with pytest.raises(ValidationError):
@@ -98,8 +140,12 @@ def test_every_schema_is_valid_draft_2020_12() -> None:
 def test_replies_follow_their_schemas() -> None:
     envelope = json_schema(CommandReply, schema_id="urn:x", title="reply")
     err = error_reply("BUSY", "a session is running", "verify", "r-1")
-    assert err == {"request_id": "r-1", "command": "verify", "ok": False,
-                   "error": {"code": "BUSY", "message": "a session is running"}}
+    assert err == {
+        "request_id": "r-1",
+        "command": "verify",
+        "ok": False,
+        "error": {"code": "BUSY", "message": "a session is running"},
+    }
     ok = ok_reply("verify", "r-2", {"accepted": True, "state": "searching"})
     assert ok == {"request_id": "r-2", "command": "verify", "ok": True, "accepted": True, "state": "searching"}
     for msg in (err, ok, ok_reply("cancel", "r-3", {"cancelled": False, "reason": "no such session running"})):
@@ -119,14 +165,16 @@ def test_ping_reply_from_the_processor_follows_its_model() -> None:
     sent: list[dict[str, Any]] = []
     proc = CommandProcessor(require_deadline=False)
     assert proc.handle("ping", json.dumps({"request_id": "p-1"}).encode(), sent.append) == "OK"
-    assert REPLY_BODIES["ping"].model_validate({k: v for k, v in sent[0].items()
-                                                 if k not in ("request_id", "command", "ok")})
+    assert REPLY_BODIES["ping"].model_validate(
+        {k: v for k, v in sent[0].items() if k not in ("request_id", "command", "ok")}
+    )
     assert sent[0]["ok"] is True and sent[0]["pong"] is True
 
 
 def test_generated_docs_are_current() -> None:
     stale = [p.name for p, text in pages().items() if not p.exists() or p.read_text() != text]
     assert stale == [], "run: python -m terminal.wire_docs"
-    r = subprocess.run([sys.executable, "-m", "terminal.wire_docs", "--check"], cwd=REPO, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "terminal.wire_docs", "--check"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
