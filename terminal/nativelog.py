@@ -6,11 +6,17 @@ TF_CPP_MIN_LOG_LEVEL no longer reach them (measured with mediapipe 1.2.3: the 5-
 points fd 2 at a pipe and a small thread copies every line except that chatter to the real stderr. Python's
 own ``sys.stderr`` writes to a copy of the real stderr directly (a progress bar still sees a terminal).
 Error and fatal C++ lines (``E``/``F`` prefixes) always pass.
+
+A crash must still be readable: faulthandler (enabled by the systemd unit) is pointed at the real stderr while
+the filter runs, because a dump written into the pipe would die with the process before being copied. For the
+same reason the daemon (``terminal run``) is not filtered: a fatal C++ line just before an abort must reach
+the journal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import os
 import re
@@ -53,6 +59,8 @@ class NativeLogFilter:
                 errors="backslashreplace",
                 line_buffering=True,
             )
+        if faulthandler.is_enabled():  # a crash dump goes straight to the real stderr, not into the pipe
+            faulthandler.enable(file=self._saved_fd, all_threads=True)
         self._thread = threading.Thread(
             target=self._copy, args=(read_fd, self._saved_fd), name="native-log-filter", daemon=True
         )
@@ -88,6 +96,8 @@ class NativeLogFilter:
             replaced, sys.stderr = sys.stderr, self._old_stderr
             replaced.close()
         os.dup2(self._saved_fd, 2)  # closes the pipe's last write end: the copier sees EOF and drains
+        if faulthandler.is_enabled():
+            faulthandler.enable(file=2, all_threads=True)
         if self._thread is not None:
             self._thread.join(timeout=5)
         os.close(self._saved_fd)

@@ -66,3 +66,17 @@ def test_one_source_spec_parser(spec: str, expected: tuple[str, str]) -> None:
 def test_camera_is_picamera2_or_opencv_device_0() -> None:
     backend, arg = parse_source_spec("camera")
     assert (backend, arg) in {("picamera2", "0"), ("opencv", "0")}
+
+
+def test_a_crash_dump_is_not_lost_in_the_pipe() -> None:
+    """faulthandler writes to the real stderr while the filter runs (the pipe would die with the process)."""
+    import subprocess
+
+    code = (
+        "import os, signal\n"
+        "from terminal.nativelog import NativeLogFilter\n"
+        "NativeLogFilter().__enter__()\n"
+        "os.kill(os.getpid(), signal.SIGABRT)\n"
+    )
+    r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "Fatal Python error: Aborted" in r.stderr, r.stderr

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if level == "debug":
+        if level == "debug" or args.command == "run":  # the daemon keeps every line (see terminal.nativelog)
             return int(args.func(args) or 0)
         with NativeLogFilter():
             return int(args.func(args) or 0)
