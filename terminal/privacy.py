@@ -31,6 +31,18 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` owner-only (0600) whatever the umask or the file's old mode; SourceError on failure."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), FILE_MODE)  # an existing file keeps its old mode through O_CREAT: set it
+            fh.write(data)
+    except OSError as err:
+        raise SourceError(f"{path}: cannot write: {err.strerror or err}") from None
+
+
 def write_image(path: Path, image_bgr: np.ndarray, params: list[int] | None = None) -> None:
     """Encode ``image_bgr`` by the file's suffix and write it owner-only (0600); SourceError on failure."""
     import cv2  # here, not at the top: the log guard below must not load OpenCV into every process

@@ -69,7 +69,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_cli_config_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    good = write(tmp_path, "[camera]\nfps = 25\n")
+    good = write(tmp_path, "[camera]\nfps = 25\n[mqtt]\nenabled = false\n")  # broker policy: tests/security
     assert main(["config", "check", str(good)]) == 0
     bad = tmp_path / "bad.toml"
     bad.write_text("[light]\nring_pin = 99\n")

@@ -23,7 +23,10 @@ def register(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    load_config(args.file)
+    from terminal.security.policy import enforce
+
+    cfg = load_config(args.file)
+    enforce(cfg, str(args.file or "defaults"))  # refuses anonymous/cleartext/tls_insecure, unusable keys
     print(f"{args.file or 'defaults'}: OK")
     return 0
 

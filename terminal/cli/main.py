@@ -31,6 +31,8 @@ COMMANDS = [
     "terminal.cli.diagnose",
     "terminal.cli.voice",
     "terminal.cli.run",
+    "terminal.cli.keys",
+    "terminal.cli.signing",
 ]
 
 

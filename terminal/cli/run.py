@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if args.state_dir:
         overrides["terminal.state_dir"] = str(args.state_dir)
     cfg = load_config(path, overrides)
+    from terminal.security.policy import enforce
+
+    enforce(cfg, str(path or "defaults"))  # safe by default: no anonymous/cleartext broker, keys usable
     if args.log_level is None:
         from terminal.logsetup import setup_logging
 

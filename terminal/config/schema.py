@@ -14,6 +14,7 @@ from terminal.kiosk.settings import KioskConfig
 from terminal.light.settings import LightConfig
 from terminal.matching.settings import MatchingConfig
 from terminal.report.settings import MqttConfig, OutboxConfig
+from terminal.security.settings import SecurityConfig
 from terminal.session.settings import SessionConfig
 from terminal.voice.settings import VoiceConfig
 
@@ -78,6 +79,7 @@ class Config(Section):
     session: SessionConfig = SessionConfig()
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()
+    security: SecurityConfig = SecurityConfig()
     daemon: DaemonConfig = DaemonConfig()
     kiosk: KioskConfig = KioskConfig()
     voice: VoiceConfig = VoiceConfig()

@@ -39,6 +39,7 @@ from terminal.report.errors import CommandError
 from terminal.report.link import MqttLink
 from terminal.report.outbox import Outbox
 from terminal.report.templates import default_template_validator
+from terminal.security.runtime import Security
 from terminal.session.machine import SessionRequest, VerificationSession
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class TerminalDaemon:
         emb = self.matcher.embedder
         # The link refuses a verify whose template was made by another model (WRONG_MODEL) before it is queued.
         validator = default_template_validator(model=emb.name, version=emb.version, dim=emb.dim)
-        self.link = MqttLink(self.cfg.mqtt, self.cfg.terminal.id, self.outbox, template_validator=validator)
+        self.link = MqttLink(self.cfg.mqtt, self.cfg.terminal.id, self.outbox, template_validator=validator,
+                             security=Security.from_config(self.cfg))  # signs results, opens signed commands
         self.link.set_command_handler(self._on_command)
         self.link.set_health_provider(self.health)
         self.link.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 FORMAT = "terminal-template/1"
 DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".ppm", ".tif", ".tiff"}
+MAX_DIM = 4096  # embedders make 128-512 values; a larger dim is a forged or broken template
+MAX_COUNT = 64  # reference embeddings per member (enrolment uses a handful)
+NORM_TOLERANCE = 0.05  # stored embeddings are unit length; float16 leaves +-1e-3, anything past 5 % is not ours
 
 
 class TemplateError(TerminalError):
@@ -40,6 +44,8 @@ class Template:
     version: str
     embeddings: np.ndarray
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # SHA-256 (hex) of the RFC 8785 canonical JSON of the template as received; signed into every result
+    sha256: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -103,10 +109,9 @@ class Template:
         dtype = d["dtype"]
         if dtype not in DTYPES:
             raise TemplateError("BAD_DTYPE", f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
-        try:
-            t_dim = int(d["dim"])
-        except (TypeError, ValueError):
-            raise TemplateError("BAD_FORMAT", f"dim must be an integer, got {d['dim']!r}") from None
+        t_dim = d["dim"]
+        if not isinstance(t_dim, int) or isinstance(t_dim, bool) or not 1 <= t_dim <= MAX_DIM:
+            raise TemplateError("BAD_FORMAT", f"dim must be an integer 1..{MAX_DIM}, got {str(t_dim)[:20]}")
         if dim is not None and t_dim != dim:
             raise TemplateError("WRONG_DIM", f"template has {t_dim}-d embeddings; the model makes {dim}-d")
         items = d["embeddings"]
@@ -114,13 +119,39 @@ class Template:
             raise TemplateError("BAD_FORMAT", f"embeddings must be a list of base64 strings, got {type(items).__name__}")
         if not items:
             raise TemplateError("EMPTY", "template has no embeddings")
+        if len(items) > MAX_COUNT:
+            raise TemplateError("BAD_FORMAT", f"template has {len(items)} embeddings; at most {MAX_COUNT}")
         rows = [_decode_row(item, DTYPES[dtype], t_dim, i) for i, item in enumerate(items)]
+        emb = np.stack(rows).astype(np.float32)
+        if not np.all(np.isfinite(emb)):
+            raise TemplateError("NOT_FINITE", "the template holds NaN or infinite values")
+        norms = np.linalg.norm(emb, axis=1)
+        if np.any(norms < 1e-6):
+            raise TemplateError("NOT_FINITE", "the template holds a zero embedding")
+        count = d.get("count", len(items))
+        if not isinstance(count, int) or isinstance(count, bool) or count != len(items):
+            raise TemplateError("BAD_FORMAT", f"count {str(count)[:20]} does not match the {len(items)} embeddings")
+        if np.any(np.abs(norms - 1.0) > NORM_TOLERANCE):
+            raise TemplateError("VALUE_RANGE", f"embeddings must be unit length (norms {norms.min():.3g}.."
+                                               f"{norms.max():.3g}): not a template this terminal made")
         sources = d.get("sources") if isinstance(d.get("sources"), list) else []
-        return cls(t_model, t_version, np.stack(rows).astype(np.float32), sources=sources or [])
+        return cls(t_model, t_version, emb, sources=sources or [], sha256=template_sha256(d))
 
     def save(self, path: Path, dtype: str = "float16") -> None:
-        """Write the template as JSON (embeddings are biometric: only where the operator asked)."""
-        Path(path).write_text(json.dumps(self.to_dict(dtype), indent=1) + "\n")
+        """Write the template as JSON, owner-only (0600): embeddings are biometric."""
+        from terminal.privacy import write_private
+
+        write_private(path, (json.dumps(self.to_dict(dtype), indent=1) + "\n").encode())
+
+
+def template_sha256(d: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a template's RFC 8785 canonical JSON: what the central system computes of what it sent."""
+    from terminal.security.canonical import canonical_json
+
+    try:
+        return hashlib.sha256(canonical_json(d)).hexdigest()
+    except ValueError as err:
+        raise TemplateError("BAD_FORMAT", f"template is not plain JSON ({err})") from None
 
 
 def _decode_row(item: Any, dtype: np.dtype[Any], dim: int, i: int) -> np.ndarray:

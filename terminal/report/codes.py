@@ -30,6 +30,9 @@ CODES: dict[str, Code] = {c.name: c for c in (
     Code("EXPIRED", False, "the deadline has passed; nothing was started"),
     Code("DUPLICATE", False, "the request id is being processed right now; nothing runs twice"),
     Code("NOT_SUPPORTED", False, "this process does not serve that command"),
+    Code("BAD_SIGNATURE", False, "not signed by a key in security.central_public_keys, signed for another command "
+                                 "or terminal, or the signature expired (docs/security.md); nothing was run"),
+    Code("RETAINED", False, "a retained command (it would run again at every reconnect); publish with retain=false"),
     Code("INTERNAL", True, "the terminal failed while handling the command (see its journal); nothing was "
                            "accepted, the link goes on, a retry is served"),
     Code("BUSY", True, "a session or a diagnose is running; retry later with the same id"),

@@ -24,6 +24,8 @@ from terminal.report.templates import TemplateValidator, default_template_valida
 from terminal.report.topics import REQUEST_ID_RE
 from terminal.stamps import utc_iso
 from terminal.wire import WireModel
+from terminal.security.envelope import peek_request_id
+from terminal.security.errors import SignatureError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,10 @@ INTERNAL = "INTERNAL"
 STORAGE_FULL = "STORAGE_FULL"
 ERROR_CODES = tuple(CODES)
 __all__ = ["ERROR_CODES", "CommandProcessor", "DedupCache", "parse_deadline"]
+BAD_SIGNATURE = "BAD_SIGNATURE"  # unsigned, wrongly signed, for another command/terminal, or expired signature
+RETAINED = "RETAINED"  # a retained command would run again at every reconnect
+# Opens a signed command (terminal.security.runtime.Security.authenticate); raises SignatureError.
+Authenticator = Callable[[str | None, dict[str, Any]], dict[str, Any]]
 
 _EPOCH_MAX = 1e11  # year 5138: anything larger is almost surely milliseconds, which we refuse as ambiguous
 MAX_NESTING = 16  # a template is 2 levels deep; nothing legitimate comes near this
@@ -135,8 +141,10 @@ class CommandProcessor:
 
     def __init__(self, *, max_bytes: int = 65536, dedup_ttl_s: float = 3600.0, require_deadline: bool = True,
                  template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time,
-                 seen_store: SeenRequests | None = None, deadline_horizon_s: float = 86400.0) -> None:
+                 seen_store: SeenRequests | None = None, deadline_horizon_s: float = 86400.0,
+                 authenticate: Authenticator | None = None) -> None:
         self.max_bytes = max_bytes
+        self.authenticate = authenticate
         self.require_deadline = require_deadline
         self.deadline_horizon_s = deadline_horizon_s
         self.template_validator = template_validator or default_template_validator()
@@ -146,10 +154,10 @@ class CommandProcessor:
         self._clock = clock
         self.counts: dict[str, int] = {}
 
-    def handle(self, name: str | None, raw: bytes, reply: Reply) -> str:
+    def handle(self, name: str | None, raw: bytes, reply: Reply, retained: bool = False) -> str:
         """Process one command; returns "OK", "HANDLED" or the error code that was replied. Never raises."""
         try:
-            return self._handle(name, raw, reply)
+            return self._handle(name, raw, reply, retained)
         except Exception as err:  # whatever a command does, the link thread goes on and the sender gets an answer
             log.error("command %s: internal error %s: %s", str(name)[:40], type(err).__name__, err,
                       extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}})
@@ -157,12 +165,17 @@ class CommandProcessor:
             self._safe_reply(reply, self._error(INTERNAL, "internal error; see the terminal's journal", name, None))
             return self._count(INTERNAL)
 
-    def _handle(self, name: str | None, raw: bytes, reply: Reply) -> str:
+    def _handle(self, name: str | None, raw: bytes, reply: Reply, retained: bool = False) -> str:
         request_id: str | None = None
         try:
             if len(raw) > self.max_bytes:
                 raise CommandError(TOO_LARGE, f"{len(raw)} bytes > limit {self.max_bytes}")
             body = self._decode(raw)
+            if retained:
+                raise CommandError(RETAINED, "retained commands are refused (publish with retain=false)",
+                                   request_id=peek_request_id(body))
+            if self.authenticate is not None:
+                body = self._authenticated(name, body)
             rid = body.get("request_id")
             request_id = rid if isinstance(rid, str) and REQUEST_ID_RE.match(rid) else None
             if name not in SCHEMAS:
@@ -182,10 +195,12 @@ class CommandProcessor:
                 return self._count(DUPLICATE)
             return self._dispatch(name, cmd, reply)
         except CommandError as err:
+            if err.code in (BAD_SIGNATURE, RETAINED):
+                request_id = err.request_id  # unverified: addresses the reply, never touches the dedup store
             log.warning("command %s refused: %s %s (request_id=%s, %d bytes)", str(name)[:40], err.code,
                         err.detail, request_id, len(raw))
             msg = self._error(err.code, err.detail, name, request_id)
-            if request_id is not None and err.code != DUPLICATE:
+            if request_id is not None and err.code not in (DUPLICATE, BAD_SIGNATURE, RETAINED):
                 self._settle(request_id, msg)  # only if it was registered before failing
             self._safe_reply(reply, msg)
             return self._count(err.code)
@@ -197,6 +212,13 @@ class CommandProcessor:
             self.dedup.forget(request_id)
         else:
             self.dedup.remember_reply(request_id, msg)
+
+    def _authenticated(self, name: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        assert self.authenticate is not None
+        try:
+            return self.authenticate(name, body)
+        except SignatureError as err:
+            raise CommandError(BAD_SIGNATURE, f"{err.reason}: {err}", request_id=peek_request_id(body)) from None
 
     def _decode(self, raw: bytes) -> dict[str, Any]:
         try:

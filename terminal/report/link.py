@@ -32,6 +32,7 @@ from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
 from terminal.report.topics import Topics
 from terminal.report.urls import BrokerUrl, parse_broker_url
+from terminal.security.runtime import Security
 from terminal.stamps import utc_iso
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ class MqttLink:
     """Reports results (durably), health and events, and serves commands, over MQTT."""
 
     def __init__(self, cfg: MqttConfig, terminal_id: str, outbox: Outbox, *, version: str = __version__,
-                 client_id: str | None = None, template_validator: TemplateValidator | None = None) -> None:
+                 client_id: str | None = None, template_validator: TemplateValidator | None = None,
+                 security: Security | None = None) -> None:
         self.cfg = cfg
         self.terminal_id = terminal_id
         self.outbox = outbox
@@ -56,10 +58,13 @@ class MqttLink:
         self._password = mqtt_password(cfg) if cfg.username is not None else None
         self._tls = tls_context(cfg) if any(u.tls for u in self.urls) else None
         # Served request ids live beside the outbox, so a command re-delivered after a restart is not run twice.
+        # security None: unsigned results, commands not authenticated (tests and tools only; the daemon passes one)
+        self.security = security
         self.seen = SeenRequests(outbox.path.with_name("requests.sqlite"), max_entries=cfg.max_request_ids)
         self.processor = CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
                                           require_deadline=cfg.require_deadline, template_validator=template_validator,
-                                          seen_store=self.seen, deadline_horizon_s=cfg.deadline_horizon_s)
+                                          seen_store=self.seen, deadline_horizon_s=cfg.deadline_horizon_s,
+                                          authenticate=security.authenticate if security is not None else None)
         self._client: mqtt.Client | None = None
         self._client_lock = threading.Lock()
         self._connected = threading.Event()
@@ -144,7 +149,9 @@ class MqttLink:
         ``answers``: the request id it answers; the ledger marks it answered in the same transaction.
         """
         payload = finalise_result(record, self.terminal_id)
-        self.outbox.put(payload["result_id"], "result", payload, answers=answers)
+        # Signed over the final content (result_id, queued_at included): the outbox keeps the signed bytes.
+        signed = self.security.sign_result(payload) if self.security is not None else payload
+        self.outbox.put(payload["result_id"], "result", signed, answers=answers)
         self._dirty = True
         return str(payload["result_id"])
 
@@ -182,6 +189,11 @@ class MqttLink:
 
     def _reply_fn(self, msg: mqtt.MQTTMessage) -> Callable[[dict[str, Any]], None]:
         topic_v5, correlation = response_topic(msg)
+        if topic_v5 is not None and not topic_v5.startswith(self.topics.sub("reply/")):
+            # Replies go only under <prefix>/reply/: a command must not steer our publishes onto another
+            # terminal's result topic (or anywhere else the ACL happens to allow).
+            log.warning("command response topic %r ignored: not under %s", topic_v5[:80], self.topics.sub("reply/"))
+            topic_v5 = None
 
         def reply(body: dict[str, Any]) -> None:
             topic = topic_v5 or self.topics.reply(body.get("request_id"))
@@ -231,7 +243,7 @@ class MqttLink:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         name = self.topics.command_name(msg.topic)
-        self.processor.handle(name, bytes(msg.payload), self._reply_fn(msg))
+        self.processor.handle(name, bytes(msg.payload), self._reply_fn(msg), retained=bool(msg.retain))
 
     # ------------------------------------------------------------------ supervisor
     def _mark_down(self) -> None:

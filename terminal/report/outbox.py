@@ -128,13 +128,16 @@ class Outbox:
 
     _txn = transaction
 
-    def put(self, result_id: str, topic_suffix: str, payload: dict[str, Any], *, answers: str | None = None) -> int:
+    def put(self, result_id: str, topic_suffix: str, payload: dict[str, Any] | bytes, *,
+            answers: str | None = None) -> int:
         """Store a message durably (fsynced before return) and return its row id; idempotent per result id.
 
         ``answers``: the accepted request this result answers; marked answered in the same transaction, so a
         crash leaves either both or neither (terminal.report.ledger).
         """
-        data = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        # bytes are stored and sent exactly as given: a signed result must never be re-encoded
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":"),
+                                                                      sort_keys=True).encode()
         with self._txn() as db:
             if answers is not None:
                 db.execute("UPDATE requests SET state='answered', answered_at=? WHERE request_id=? "

@@ -26,6 +26,8 @@ class MqttConfig(Section):
     client_cert: Path | None = Field(None, description="optional client certificate (PEM) for mutual TLS")
     client_key: Path | None = Field(None, description="key of client_cert (PEM)")
     tls_insecure: bool = Field(False, description="DANGER: skip broker certificate and hostname checks")
+    allow_insecure: bool = Field(False, description="lab/demo only: allow anonymous, cleartext (mqtt://) and "
+                                 "tls_insecure, logged as WARNING at every start (refused otherwise)")
     keepalive_s: int = Field(30, ge=5, le=3600)
     connect_timeout_s: float = Field(10.0, gt=0, le=120, description="TCP + TLS + CONNACK timeout per attempt")
     session_expiry_s: int = Field(3600, ge=0, le=7 * 86400,

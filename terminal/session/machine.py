@@ -346,7 +346,7 @@ class VerificationSession:
                     "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
                     "fusion": self.matcher.fusion},
             n_probe=0 if match is None else int(match.n_probe),
-            n_reference=int(self.request.reference.count),
+            n_reference=int(self.request.reference.count), reference_sha256=self.request.reference.sha256,
             quality=self.tally.to_dict(),
             guidance=[{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
                       for e in self.guidance.history[: self.cfg.keep_guidance]],

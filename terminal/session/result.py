@@ -127,6 +127,9 @@ class VerificationResult(WireModel):
     models: ModelsUsed
     n_probe: Count
     n_reference: Count
+    reference_sha256: str | SkipJsonSchema[None] = Field(
+        None, pattern="^[0-9a-f]{64}$", description="SHA-256 of the RFC 8785 canonical JSON of the reference "
+        "template used, as the central system sent it; absent when the CLI built the reference from images")
     quality: QualitySummary
     guidance: list[GuidanceShown]
     liveness: LivenessReport
@@ -135,6 +138,9 @@ class VerificationResult(WireModel):
     frames: Count
     embedding: list[float] | SkipJsonSchema[None] = Field(
         None, description="fused probe embedding; present only when session.include_embedding = true")
+    signature: str | SkipJsonSchema[None] = Field(
+        None, description="detached JWS (EdDSA/Ed25519) over the RFC 8785 canonical record without this field, "
+                          "added when the result is queued (docs/security.md)")
     capture_file: str | SkipJsonSchema[None] = Field(
         None, description="name of the best frame kept on the terminal under <state_dir>/captures; present only "
                           "when terminal.keep_images = true (never sent)")

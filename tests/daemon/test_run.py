@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -15,6 +16,9 @@ from typing import Any
 import pytest
 
 from terminal.cli.main import main
+from terminal.security import keys
+from terminal.security.canonical import canonical_json
+from terminal.security.envelope import sign_command, verify_payload
 from tests.daemon.sockets import DatagramListener
 from tests.report.helpers import Central
 from tests.session.clips import blink_clip, video_frames, write_recording, yale
@@ -24,6 +28,8 @@ pytestmark = pytest.mark.slow  # terminal run in a subprocess with a real broker
 
 REPO = Path(__file__).resolve().parents[2]
 TID = "kc-test-01"
+TERMINAL_PASSWORD = "pw-kc-test-01"
+CENTRAL_KEY = keys.generate()  # the central system's signing key: every command below is signed with it
 
 
 def notifications(listener: DatagramListener, wait: float = 0.05) -> list[str]:
@@ -61,12 +67,19 @@ def live_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_config(tmp: Path, broker: Mosquitto, source: Path, keep_images: bool = False, **extra: str) -> Path:
-    """A daemon config: replay camera, plain MQTT 5 on loopback, mock GPIO, state in tmp."""
+    """A daemon config: replay camera, MQTT 5 on loopback (TLS + password when the broker has users, else plain
+    with allow_insecure), signed commands required, mock GPIO, state in tmp."""
+    central_pub = tmp / "central.pub.pem"
+    central_pub.write_text(keys.public_pem(CENTRAL_KEY.public_key()))
+    if broker.users is not None:
+        mqtt = [f'brokers = ["{broker.url}"]', f'username = "{TID}"', f'ca_file = "{broker.ca_file}"']
+    else:
+        mqtt = [f'brokers = ["{broker.url}"]', "allow_insecure = true"]
     lines = [
         "[terminal]", f'id = "{TID}"', f'state_dir = "{tmp / "state"}"', f"keep_images = {str(keep_images).lower()}",
         "[camera]", 'backend = "replay"', f'source = "{source}"', "fps = 24.0",
-        "[mqtt]", f'brokers = ["mqtt://127.0.0.1:{broker.port}"]', "health_interval_s = 2.0",
-        "require_deadline = false", "backoff_max_s = 1.0",
+        "[security]", f'central_public_keys = ["{central_pub}"]',
+        "[mqtt]", *mqtt, "health_interval_s = 2.0", "require_deadline = false", "backoff_max_s = 1.0",
         "[light]", 'pin_factory = "mock"',
         "[session]", "timeout_s = 20.0",
     ]
@@ -83,7 +96,7 @@ class Daemon:
     def __init__(self, config: Path, watchdog_s: float = 2.0) -> None:
         self.notify = DatagramListener()
         env = {**os.environ, "NOTIFY_SOCKET": self.notify.env_value, "WATCHDOG_USEC": str(int(watchdog_s * 1e6)),
-               "PYTHONUNBUFFERED": "1"}
+               "PYTHONUNBUFFERED": "1", "TERMINAL_MQTT_PASSWORD": TERMINAL_PASSWORD}
         env.pop("WATCHDOG_PID", None)
         self.log = config.parent / "daemon.log"
         self.started = time.monotonic()
@@ -115,13 +128,15 @@ class Daemon:
             self.proc.wait()
 
 
-def command(central: Central, name: str, body: dict[str, Any]) -> None:
-    central.client.publish(f"terminal/{TID}/cmd/{name}", json.dumps(body), qos=1)
+def command(central: Central, name: str, body: dict[str, Any], signed: bool = True) -> None:
+    """Publish a command as the central system does: signed for this command name and terminal."""
+    payload = sign_command(body, CENTRAL_KEY, terminal_id=TID, name=name) if signed else body
+    central.client.publish(f"terminal/{TID}/cmd/{name}", json.dumps(payload), qos=1)
 
 
 def test_verify_command_in_events_and_one_result_out(
         tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
-    broker = mosquitto_factory()
+    broker = mosquitto_factory(tls=True, users={TID: TERMINAL_PASSWORD})  # the documented broker config and ACL
     central = Central(broker, f"terminal/{TID}/#")
     d = Daemon(write_config(tmp_path, broker, live_clip, keep_images=True))
     try:
@@ -132,11 +147,20 @@ def test_verify_command_in_events_and_one_result_out(
         central.client.publish(f"terminal/{TID}/cmd/verify", b"{not json", qos=1)
         command(central, "verify", {"request_id": "r-bad-1", "template": {"model": "x"}})
         command(central, "frobnicate", {"request_id": "r-bad-2"})
-        errors = central.wait_for("reply", lambda p: p.get("ok") is False, n=3)
+        command(central, "verify", {"request_id": "r-unsigned", "template": reference}, signed=False)
+        errors = central.wait_for("reply", lambda p: p.get("ok") is False, n=4)
         codes = {e["error"]["code"] for e in errors}
-        assert {"BAD_JSON", "UNKNOWN_COMMAND"} <= codes and len(codes & {"BAD_TEMPLATE", "INVALID", "WRONG_MODEL"}) == 1
+        assert {"BAD_JSON", "UNKNOWN_COMMAND", "BAD_SIGNATURE"} <= codes
+        assert len(codes & {"BAD_TEMPLATE", "INVALID", "WRONG_MODEL"}) == 1
         command(central, "verify", {"request_id": "r-001", "template": reference})
         result = central.wait_for("result", timeout=60)[0]
+        # signed by the terminal's own key (created at first start), checked exactly as received
+        assert main(["keys", "show", "--key", str(tmp_path / "state" / "terminal_key.pem")]) == 0
+        terminal_pub = keys.load_public(tmp_path / "state" / "terminal_key.pem")
+        raw = next(bytes(m.payload) for m in central.messages if m.topic.endswith("/result"))
+        signed = verify_payload(raw, [terminal_pub])
+        assert signed["reference_sha256"] == hashlib.sha256(canonical_json(reference)).hexdigest()
+        assert (tmp_path / "state" / "terminal_key.pem").stat().st_mode & 0o777 == 0o600
         assert result["request_id"] == "r-001"
         assert result["terminal_id"] == TID
         assert result["decision"] == "match", result

@@ -226,7 +226,7 @@ def send(central: Central, topic: str, body: Any, *, response_topic: str | None 
 def test_commands_v5_response_topic_and_correlation(secure: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-t6")
-    central = Central(secure, ["terminal/#", "central/#"])
+    central = Central(secure, ["terminal/#"])
     link = MqttLink(cfg(secure.url, username="t6", ca_file=secure.ca_file), "t6", Outbox(tmp_path / "o.sqlite"),
                     template_validator=default_template_validator(model=MODEL, dim=128))
     runs: list[str] = []

@@ -1,9 +1,10 @@
 """A real mosquitto for tests: free loopback port, generated CA + server cert, password file, ACL, TCP proxy.
 
 Used by tests/report and the daemon tests. ``mosquitto_factory`` (exported in tests/conftest.py) starts
-brokers that are stopped by PID at teardown. The ACL lets user ``central`` use ``terminal/#`` and every
-other user (a terminal, user name = terminal id) write only its own status/health/event/result/reply topics
-and read only its own ``cmd/#``.
+brokers that are stopped by PID at teardown. With ``users`` the broker runs the documented
+examples/mosquitto/mosquitto.conf and acl (docs/mqtt.md): user ``central`` writes ``cmd/#`` and reads what
+terminals publish; every other user (a terminal, user name = client id = terminal id) writes only its own
+status/health/event/result/reply topics and reads only its own ``cmd/#``.
 """
 
 from __future__ import annotations
@@ -25,19 +26,10 @@ import pytest
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CENTRAL_USER, CENTRAL_PASSWORD = "central", "central-secret"
 
-ACL = """\
-user central
-topic readwrite terminal/#
-topic readwrite central/#
-
-pattern write terminal/%u/status
-pattern write terminal/%u/health
-pattern write terminal/%u/event
-pattern write terminal/%u/result
-pattern write terminal/%u/request
-pattern write terminal/%u/reply/#
-pattern read terminal/%u/cmd/#
-"""
+REPO = Path(__file__).resolve().parents[2]
+# The broker config and ACL documented in docs/mqtt.md, used as they are (paths and port substituted).
+DOC_CONF = REPO / "examples" / "mosquitto" / "mosquitto.conf"
+DOC_ACL = REPO / "examples" / "mosquitto" / "acl"
 
 
 def free_port() -> int:
@@ -116,8 +108,8 @@ class Mosquitto:
             pw.write_text("")
             for user, password in {CENTRAL_USER: CENTRAL_PASSWORD, **self.users}.items():
                 subprocess.run(["mosquitto_passwd", "-b", str(pw), user, password], check=True, capture_output=True)
-            (w / "acl").write_text(ACL)
-            lines += ["allow_anonymous false", f"password_file {pw}", f"acl_file {w / 'acl'}"]
+            (w / "acl").write_text(DOC_ACL.read_text())
+            lines += documented_lines(pw, w / "acl", tls=self.tls)
         conf = w / "mosquitto.conf"
         conf.write_text("\n".join(lines) + "\n")
         return conf
@@ -150,6 +142,20 @@ class Mosquitto:
         self.stop()
         time.sleep(down_s)
         self.start()
+
+
+def documented_lines(passwd: Path, acl: Path, tls: bool) -> list[str]:
+    """The settings of examples/mosquitto/mosquitto.conf other than paths, listener and TLS files."""
+    replaced = {"password_file": f"password_file {passwd}", "acl_file": f"acl_file {acl}"}
+    skip = {"listener", "cafile", "certfile", "keyfile", "persistence_location", "persistence", "autosave_interval",
+            "max_queued_messages", "per_listener_settings"}
+    out = []
+    for line in DOC_CONF.read_text().splitlines():
+        key = line.split(" ", 1)[0]
+        if not line.strip() or line.startswith("#") or key in skip or (key == "tls_version" and not tls):
+            continue
+        out.append(replaced.get(key, line))
+    return out
 
 
 class TcpProxy:

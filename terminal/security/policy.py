@@ -1,0 +1,67 @@
+"""Safe by default: a field deployment refuses anonymous, cleartext and unchecked-TLS broker settings.
+
+``terminal config check`` (systemd's ExecStartPre) and ``terminal run`` call :func:`enforce`; a lab or the
+demo may set ``[mqtt] allow_insecure = true``, which turns each refusal into a WARNING logged at every start.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from terminal.errors import ConfigError
+from terminal.security.errors import KeyError_
+
+if TYPE_CHECKING:
+    from terminal.config.schema import Config
+
+log = logging.getLogger(__name__)
+
+
+def insecure_settings(cfg: Config) -> list[str]:
+    """The broker settings that expose the terminal, each one line naming the key."""
+    from terminal.report.urls import parse_broker_url
+
+    m = cfg.mqtt
+    if not m.enabled:
+        return []
+    found = []
+    if m.username is None and m.client_cert is None:
+        found.append("mqtt.username is not set: the terminal connects anonymously (any device could pose as it)")
+    plain = [u for u in m.brokers if not parse_broker_url(u).tls]
+    if plain:
+        found.append(f"mqtt.brokers: {plain[0]} is cleartext (mqtt://): credentials, templates and results "
+                     "cross the network readable; use mqtts://")
+    if m.tls_insecure:
+        found.append("mqtt.tls_insecure = true: the broker's certificate is not checked (any host can pose as it)")
+    return found
+
+
+def security_problems(cfg: Config) -> list[str]:
+    """Unusable [security] settings: no central key while signed commands are required, unreadable keys."""
+    from terminal.security.keys import load_public
+
+    sec = cfg.security
+    found = []
+    if cfg.mqtt.enabled and sec.require_signed_commands and not sec.central_public_keys:
+        found.append("security.central_public_keys is empty while require_signed_commands = true: no command "
+                     "could ever be accepted (add the central system's public key PEM)")
+    for path in sec.central_public_keys:
+        try:
+            load_public(path)
+        except KeyError_ as err:
+            found.append(f"security.central_public_keys: {err}")
+    return found
+
+
+def enforce(cfg: Config, where: str = "config") -> None:
+    """ConfigError listing every problem; with mqtt.allow_insecure the broker ones are only logged loudly."""
+    problems = security_problems(cfg)
+    insecure = insecure_settings(cfg)
+    if cfg.mqtt.allow_insecure:
+        for text in insecure:
+            log.warning("INSECURE (mqtt.allow_insecure = true): %s", text)
+    else:
+        problems += [f"{t}; set mqtt.allow_insecure = true only for a lab or demo" for t in insecure]
+    if problems:
+        raise ConfigError("\n".join(f"{where}: {p}" for p in problems))
