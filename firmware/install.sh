@@ -60,10 +60,12 @@ fi
 
 say "code: $src -> /opt/terminal"
 run install -d -m 0755 "$P/opt/terminal"
-# Only what the daemon needs; never the venv, git data, caches, recordings, or non-commercial models.
+# Only what the daemon needs; never the venv, git data, caches, recordings, non-commercial models, nor any
+# state of a demo or test run (var/ holds the README demo's ref.json template, outbox and key).
 excludes=(--exclude=./.venv --exclude=./.git --exclude='*/__pycache__' --exclude=./.mypy_cache
           --exclude=./.pytest_cache --exclude=./.ruff_cache --exclude='*.egg-info' --exclude='*NONCOMMERCIAL*'
-          --exclude=./tests --exclude=./bench)
+          --exclude=./tests --exclude=./bench --exclude=./var --exclude='*.sqlite' --exclude='*.sqlite-*'
+          --exclude='*.pem' --exclude='*.key')
 if [ $dry -eq 1 ]; then
   printf '+ tar -C %s %s -cf - . | tar -C %s -xf -\n' "$src" "${excludes[*]}" "$P/opt/terminal"
 else
@@ -147,6 +149,19 @@ if [ -n "$kiosk_port" ]; then
   printf '+ write %s (KIOSK_URL=http://127.0.0.1:%s/)\n' "$kdrop" "$kiosk_port"
   [ $dry -eq 1 ] || printf '# Written by firmware/install.sh from [kiosk] port.\n[Service]\nEnvironment=KIOSK_URL=http://127.0.0.1:%s/\n' \
     "$kiosk_port" >"$kdrop"
+say "signing key: /etc/terminal/credentials/terminal_key (kept if present; systemd credential terminal_key)"
+key="$P/etc/terminal/credentials/terminal_key"
+if [ -e "$key" ]; then
+  echo "    $key exists: kept"
+else
+  printf '+ openssl genpkey -algorithm ed25519 -out %s (0600)\n' "$key"
+  if [ $dry -eq 0 ]; then
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$key.tmp" && mv "$key.tmp" "$key")
+  fi
+fi
+if [ $dry -eq 0 ]; then
+  say "enrol this public key for terminal ${terminal_id:-<id>} at the central system (also: terminal keys show):"
+  openssl pkey -in "$key" -pubout
 fi
 
 say "udev rules: /etc/udev/rules.d/60-terminal.rules"
@@ -182,5 +197,6 @@ else
   [ $start -eq 0 ] || run systemctl restart terminal.service
   [ $start -eq 0 ] || [ -z "$kiosk_port" ] || run systemctl restart terminal-kiosk.service
 fi
-say "done. Next: edit /etc/terminal/config.toml ([mqtt] brokers, [terminal] id), put the broker password in"
-say "/etc/terminal/credentials/mqtt_password, then: systemctl start terminal; journalctl -u terminal -f"
+say "done. Next: edit /etc/terminal/config.toml ([mqtt] brokers and username, [terminal] id, [security]"
+say "central_public_keys), put the broker password in /etc/terminal/credentials/mqtt_password,"
+say "check with: terminal config check; then: systemctl start terminal; journalctl -u terminal -f"

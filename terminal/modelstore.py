@@ -72,10 +72,32 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.cache
-def _verified(path: Path, mtime_ns: int, size: int, expected: str) -> bool:
-    # Cached by (path, mtime, size): hashing 4 MB on every load is wasted time on a Pi.
-    return sha256_of(path) == expected
+def _hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def expected_sha256(path: Path) -> str | None:
+    """The manifest's sha256 for the file ``path`` names (None when no manifest entry has that file name)."""
+    name = Path(path).name
+    return next((s.sha256 for s in load_manifest().values() if s.file == name), None)
+
+
+def verified_bytes(path: Path, expected: str | None = None) -> bytes:
+    """The model file's bytes, read once and hashed as read; the caller builds its model FROM THESE BYTES.
+
+    No cache by (path, mtime, size) and no second open: a file swapped after the check (or before a SIGHUP
+    reload) can never be what gets loaded. ModelError when the bytes do not match the manifest.
+    """
+    path = Path(path)
+    want = expected or expected_sha256(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ModelError(f"model file {path}: cannot read: {err.strerror or err}") from None
+    if want is not None and _hex(data) != want:
+        raise ModelError(f"model file {path} has the wrong sha256 (corrupt or tampered); expected {want}: "
+                         "delete it and run ./setup.sh again")
+    return data
 
 
 def spec(name: str) -> ModelSpec:
@@ -96,10 +118,5 @@ def model_path(name: str, configured_dir: Path | None = None, verify: bool = Tru
             f"{s.url}) or set {ENV_DIR} / [models] dir"
         )
     if verify:
-        st = path.stat()
-        if not _verified(path, st.st_mtime_ns, st.st_size, s.sha256):
-            raise ModelError(
-                f"model file {path} has the wrong sha256 (corrupt or tampered); expected {s.sha256}: "
-                "delete it and run ./setup.sh again"
-            )
+        verified_bytes(path, s.sha256)  # a fresh read every time; loaders hash the buffer they load again
     return path

@@ -83,6 +83,8 @@ class FaceDetector:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
+        from terminal.modelstore import verified_bytes
+
         if model_path is None:
             from terminal.modelstore import model_path as find_model
 
@@ -90,7 +92,7 @@ class FaceDetector:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"face detector model {path} is missing: run ./setup.sh or set [models] dir")
-        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
+        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=verified_bytes(path)),
                                              min_detection_confidence=min_score)
         try:
             self._task: Any = vision.FaceDetector.create_from_options(options)

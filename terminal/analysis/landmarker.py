@@ -98,6 +98,8 @@ class FaceLandmarker:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
+        from terminal.modelstore import verified_bytes
+
         if model_path is None:
             from terminal.modelstore import model_path as find_model
 
@@ -113,7 +115,7 @@ class FaceLandmarker:
         self.min_detection_confidence = min_detection_confidence
         running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path)), running_mode=running, num_faces=max_faces,
+            base_options=BaseOptions(model_asset_buffer=verified_bytes(path)), running_mode=running, num_faces=max_faces,
             min_face_detection_confidence=min_detection_confidence, output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,15 +65,30 @@ def read_index(path: Path) -> tuple[dict[str, Any], list[RecordedFrame]]:
             raise SourceError(f"{hp}: not a {FORMAT} v{VERSION} header")
     frames: list[RecordedFrame] = []
     ip = path / INDEX
+    root = path.resolve()
     for lineno, line in enumerate(ip.read_text().splitlines(), 1):
         if not line.strip():
             continue
         try:
             d = json.loads(line)
-            frames.append(RecordedFrame(int(d["index"]), str(d["file"]), float(d["timestamp"]), dict(d.get("metadata", {}))))
-        except (ValueError, KeyError, TypeError) as err:
+            rf = RecordedFrame(int(d["index"]), str(d["file"]), float(d["timestamp"]), dict(d.get("metadata", {})))
+        except (ValueError, KeyError, TypeError, OverflowError) as err:
             raise SourceError(f"{ip}:{lineno}: bad frame line ({err})") from None
+        _check_frame(rf, frames[-1] if frames else None, root, f"{ip}:{lineno}")
+        frames.append(rf)
     return header, frames
+
+
+def _check_frame(rf: RecordedFrame, previous: RecordedFrame | None, root: Path, where: str) -> None:
+    """A frame file inside the recording, a finite timestamp after the previous one (timeouts run on these)."""
+    target = Path(rf.file)
+    if not rf.file or target.is_absolute() or ".." in target.parts or \
+            not (root / target).resolve().is_relative_to(root):
+        raise SourceError(f"{where}: frame file {rf.file[:80]!r} is outside the recording")
+    if not math.isfinite(rf.timestamp):
+        raise SourceError(f"{where}: timestamp is not a finite number")
+    if previous is not None and not rf.timestamp > previous.timestamp:
+        raise SourceError(f"{where}: timestamp {rf.timestamp} does not increase (previous {previous.timestamp})")
 
 
 class RecordingWriter:

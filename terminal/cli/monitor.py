@@ -18,6 +18,7 @@ from terminal.cli.common import add_config_arg, config_from_args
 from terminal.errors import ReportError
 from terminal.report.credentials import mqtt_password, tls_context
 from terminal.report.urls import parse_broker_url
+from terminal.security.envelope import is_envelope, peek_request_id
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,31 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+BIOMETRIC_KEYS = frozenset({"template", "embedding", "embeddings"})
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """``value`` with templates and embeddings replaced, at any depth, and signed commands' payloads hidden."""
+    if depth > 32:
+        return "<redacted: too deep>"
+    if isinstance(value, dict):
+        if is_envelope(value):  # a signed command: its base64 payload holds the verify's template
+            return {"signed_command": True, "request_id": peek_request_id(value), "payload": "<redacted>"}
+        return {k: "<redacted>" if k in BIOMETRIC_KEYS else redact(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, depth + 1) for v in value]
+    return value
+
+
 def _fmt(topic: str, raw: bytes, retained: bool) -> str:
     """One readable line for a message on ``terminal/<id>/<kind>...``."""
     parts = topic.split("/")
     who, kind = (parts[1], "/".join(parts[2:])) if len(parts) >= 3 else ("?", topic)
     try:
         p: Any = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return f"{who:<16} {kind:<10} (not JSON, {len(raw)} bytes)"
+    p = redact(p)
     if not isinstance(p, dict):
         return f"{who:<16} {kind:<10} {p!r}"
     mark = " (retained)" if retained else ""
@@ -94,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             try:
                 payload: Any = json.loads(msg.payload)
-            except ValueError:
+            except (ValueError, RecursionError):
                 payload = None
-            line = json.dumps({"topic": msg.topic, "retained": bool(msg.retain), "payload": payload})
+            line = json.dumps({"topic": msg.topic, "retained": bool(msg.retain), "payload": redact(payload)})
         else:
             line = f"{datetime.now().strftime('%H:%M:%S')} {_fmt(msg.topic, bytes(msg.payload), bool(msg.retain))}"
         print(line, flush=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from terminal.config import Config
 from terminal.errors import ModelError
-from terminal.modelstore import ModelSpec, model_path, spec
+from terminal.modelstore import ModelSpec, model_path, spec, verified_bytes
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,11 @@ class TFLiteEmbedder(Embedder):
         self.input_size = self.preprocess.width
         self.runtime, interpreter_cls = interpreter_class(runtime)
         try:
-            self.interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+            # Built from the bytes that were hashed (not the path): a swapped file cannot be what runs.
+            self.interpreter = interpreter_cls(model_content=verified_bytes(path, model.sha256), num_threads=threads)
             self.interpreter.allocate_tensors()
+        except ModelError:
+            raise
         except Exception as err:  # the runtimes raise ValueError/RuntimeError with the flatbuffer's complaint
             raise ModelError(f"cannot load model {path} with {self.runtime}: {err}") from None
         inp = self.interpreter.get_input_details()[0]

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -22,10 +22,14 @@ from terminal.report.replies import error_reply, ok_reply
 from terminal.report.seen import DedupCache, SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
-from terminal.stamps import utc_iso
-from terminal.wire import WireModel
 from terminal.security.envelope import peek_request_id
 from terminal.security.errors import SignatureError
+from terminal.stamps import utc_iso
+from terminal.wire import WireModel
+
+if TYPE_CHECKING:
+    from terminal.report.settings import MqttConfig
+    from terminal.security.runtime import Security
 
 log = logging.getLogger(__name__)
 
@@ -293,3 +297,12 @@ class CommandProcessor:
     def _count(self, outcome: str) -> str:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         return outcome
+
+
+def processor_for(cfg: MqttConfig, seen: SeenRequests, template_validator: TemplateValidator | None,
+                  security: Security | None) -> CommandProcessor:
+    """The link's processor from ``[mqtt]``; with ``security`` every command is authenticated first."""
+    return CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
+                            require_deadline=cfg.require_deadline, template_validator=template_validator,
+                            seen_store=seen, deadline_horizon_s=cfg.deadline_horizon_s,
+                            authenticate=security.authenticate if security is not None else None)

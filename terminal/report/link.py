@@ -21,12 +21,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from terminal import __version__
 from terminal.report import client_factory as cf
-from terminal.report.commands import CommandHandler, CommandProcessor
+from terminal.report.commands import CommandHandler, processor_for
 from terminal.report.credentials import mqtt_password, tls_context
 from terminal.report.link_state import health_body, link_state, log_flapping
 from terminal.report.outbox import Outbox
 from terminal.report.reply_tracking import ReplyTracker, response_topic
-from terminal.report.results import finalise_result
+from terminal.report.results import finalise_result, stored_form
 from terminal.report.seen import SeenRequests
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
@@ -58,13 +58,9 @@ class MqttLink:
         self._password = mqtt_password(cfg) if cfg.username is not None else None
         self._tls = tls_context(cfg) if any(u.tls for u in self.urls) else None
         # Served request ids live beside the outbox, so a command re-delivered after a restart is not run twice.
-        # security None: unsigned results, commands not authenticated (tests and tools only; the daemon passes one)
-        self.security = security
+        self.security = security  # None: results unsigned, commands unauthenticated (tests, tools; never the daemon)
         self.seen = SeenRequests(outbox.path.with_name("requests.sqlite"), max_entries=cfg.max_request_ids)
-        self.processor = CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
-                                          require_deadline=cfg.require_deadline, template_validator=template_validator,
-                                          seen_store=self.seen, deadline_horizon_s=cfg.deadline_horizon_s,
-                                          authenticate=security.authenticate if security is not None else None)
+        self.processor = processor_for(cfg, self.seen, template_validator, security)
         self._client: mqtt.Client | None = None
         self._client_lock = threading.Lock()
         self._connected = threading.Event()
@@ -149,9 +145,7 @@ class MqttLink:
         ``answers``: the request id it answers; the ledger marks it answered in the same transaction.
         """
         payload = finalise_result(record, self.terminal_id)
-        # Signed over the final content (result_id, queued_at included): the outbox keeps the signed bytes.
-        signed = self.security.sign_result(payload) if self.security is not None else payload
-        self.outbox.put(payload["result_id"], "result", signed, answers=answers)
+        self.outbox.put(payload["result_id"], "result", stored_form(payload, self.security), answers=answers)
         self._dirty = True
         return str(payload["result_id"])
 
@@ -188,12 +182,7 @@ class MqttLink:
         return {"state": state, "terminal_id": self.terminal_id, "version": self.version, "ts": utc_iso()}
 
     def _reply_fn(self, msg: mqtt.MQTTMessage) -> Callable[[dict[str, Any]], None]:
-        topic_v5, correlation = response_topic(msg)
-        if topic_v5 is not None and not topic_v5.startswith(self.topics.sub("reply/")):
-            # Replies go only under <prefix>/reply/: a command must not steer our publishes onto another
-            # terminal's result topic (or anywhere else the ACL happens to allow).
-            log.warning("command response topic %r ignored: not under %s", topic_v5[:80], self.topics.sub("reply/"))
-            topic_v5 = None
+        topic_v5, correlation = response_topic(msg, only_under=self.topics.sub("reply/"))
 
         def reply(body: dict[str, Any]) -> None:
             topic = topic_v5 or self.topics.reply(body.get("request_id"))

@@ -47,11 +47,16 @@ class ReplyTracker:
                         "request id gets it again", ", ".join(sorted(set(lost))[:10]))
 
 
-def response_topic(msg: mqtt.MQTTMessage) -> tuple[str | None, bytes | None]:
-    """The MQTT 5 response topic (None if absent or a wildcard) and correlation data of a command."""
+def response_topic(msg: mqtt.MQTTMessage, only_under: str | None = None) -> tuple[str | None, bytes | None]:
+    """The MQTT 5 response topic (None if absent, a wildcard or not under ``only_under``) and correlation data."""
     props = getattr(msg, "properties", None)
     topic = getattr(props, "ResponseTopic", None) if props is not None else None
     correlation = getattr(props, "CorrelationData", None) if props is not None else None
     if topic and any(c in topic for c in "+#"):
         topic = None  # a wildcard is not a topic name; fall back to our reply topic
+    if topic and only_under is not None and not topic.startswith(only_under):
+        # Replies go only under <prefix>/reply/: a command must not steer our publishes onto another
+        # terminal's result topic (or anywhere else the ACL happens to allow).
+        log.warning("command response topic %r ignored: not under %s", topic[:80], only_under)
+        topic = None
     return topic, correlation

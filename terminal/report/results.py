@@ -6,7 +6,10 @@ Everything that sends a result (the daemon's sessions, recovery of interrupted r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from terminal.security.runtime import Security
 
 from terminal.stamps import new_result_id, utc_iso
 
@@ -17,3 +20,8 @@ def finalise_result(record: dict[str, Any], terminal_id: str) -> dict[str, Any]:
     payload.setdefault("terminal_id", terminal_id)
     payload.setdefault("queued_at", utc_iso())
     return payload
+
+
+def stored_form(payload: dict[str, Any], security: Security | None) -> dict[str, Any] | bytes:
+    """What the outbox stores and sends: the signed canonical bytes (terminal key), or the dict when unsigned."""
+    return payload if security is None else security.sign_result(payload)

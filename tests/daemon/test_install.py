@@ -77,6 +77,11 @@ def test_config_and_credentials(root: Path) -> None:
     cred = etc / "credentials/mqtt_password"
     assert stat.S_IMODE((etc / "credentials").stat().st_mode) == 0o700
     assert stat.S_IMODE(cred.stat().st_mode) == 0o600 and cred.stat().st_uid == 0 and cred.read_text() == ""
+    key = etc / "credentials/terminal_key"  # the result-signing key, loaded by the unit as a systemd credential
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and key.stat().st_uid == 0
+    from terminal.security import keys
+
+    keys.load_private(key)  # an Ed25519 PKCS#8 PEM the daemon can use
 
 
 def test_udev_rules_and_boot_fragment(root: Path) -> None:
@@ -102,7 +107,9 @@ def test_second_run_keeps_config_and_secret(root: Path) -> None:
     cred = root / "etc/terminal/credentials/mqtt_password"
     cfg_file.write_text(cfg_file.read_text() + "\n# edited by the technician\n")
     cred.write_text("s3cret\n")
+    key = (root / "etc/terminal/credentials/terminal_key").read_bytes()
     out = install("--prefix", str(root), "--skip-venv").stdout
+    assert (root / "etc/terminal/credentials/terminal_key").read_bytes() == key  # never a new identity
     assert "config.toml exists: kept" in out
     assert cfg_file.read_text().endswith("# edited by the technician\n")
     assert cred.read_text() == "s3cret\n"
@@ -168,3 +175,21 @@ def test_kiosk_installed_when_enabled(tmp_path: Path, tools: None) -> None:
     install("--prefix", str(tmp_path), "--skip-venv")
     url = (tmp_path / "etc/systemd/system/terminal-kiosk.service.d/url.conf").read_text()
     assert "KIOSK_URL=http://127.0.0.1:8181/" in url
+
+def test_demo_state_is_never_installed(tmp_path: Path, tools: None) -> None:
+    """var/ (the README demo's ref.json template, outbox, key) and any stray state never reach /opt/terminal."""
+    src = tmp_path / "src"
+    for part in ("firmware", "systemd", "terminal"):
+        shutil.copytree(REPO / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "config.example.toml", src)
+    (src / "var").mkdir()
+    (src / "var" / "ref.json").write_text('{"embeddings": ["biometric"]}')
+    (src / "outbox.sqlite").write_text("results")
+    (src / "terminal" / "stray_key.pem").write_text("key")
+    prefix = tmp_path / "root"
+    subprocess.run(["bash", str(src / "firmware" / "install.sh"), "--prefix", str(prefix), "--skip-venv"],
+                   check=True, capture_output=True, text=True, timeout=120)
+    opt = prefix / "opt/terminal"
+    assert (opt / "terminal/daemon/app.py").is_file()
+    assert not (opt / "var").exists() and not (opt / "outbox.sqlite").exists()
+    assert not list(opt.rglob("*.pem"))

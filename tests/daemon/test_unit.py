@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from terminal.security import keys
 from tests.support.shared import data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,7 +116,8 @@ def test_unit_has_what_the_issue_requires() -> None:
     assert one["ExecStart"] == f"{INSTALLED_BIN} run"
     assert one["User"] == "terminal" and set(one["SupplementaryGroups"].split()) == {"video", "gpio", "audio"}
     assert one["StateDirectory"] == "terminal" and one["ConfigurationDirectory"] == "terminal"
-    assert d["LoadCredential"] == ["mqtt_password:/etc/terminal/credentials/mqtt_password"]
+    assert d["LoadCredential"] == ["mqtt_password:/etc/terminal/credentials/mqtt_password",
+                                   "terminal_key:/etc/terminal/credentials/terminal_key"]
     for key, value in [("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("NoNewPrivileges", "yes"),
                        ("PrivateTmp", "yes"), ("DevicePolicy", "closed"), ("MemoryDenyWriteExecute", "yes"),
                        ("UMask", "0077"), ("CapabilityBoundingSet", ""), ("LimitCORE", "0")]:
@@ -135,7 +137,13 @@ def test_exec_start_pre_command_checks_the_config(tmp_path: Path) -> None:
     """What ExecStartPre runs: exit 0 on a good file, 78 (RestartPreventExitStatus) on a bad one."""
     exe = REPO / ".venv" / "bin" / "terminal"
     good = tmp_path / "good.toml"
-    good.write_text((REPO / "config.example.toml").read_text())
+    # The example as an installer completes it: the terminal's broker user and the central system's key
+    # (as shipped it is refused: anonymous, and no central key to verify commands; tests/security/test_policy.py).
+    central = tmp_path / "central.pub.pem"
+    central.write_text(keys.public_pem(keys.generate().public_key()))
+    good.write_text((REPO / "config.example.toml").read_text()
+                    .replace('# username = "shop-7"', 'username = "shop-7"')
+                    .replace('"/etc/terminal/central.pub.pem"', f'"{central}"'))
     bad = tmp_path / "bad.toml"
     bad.write_text('[camera]\nfps = "fast"\n')
     env = dict(os.environ)
@@ -145,6 +153,9 @@ def test_exec_start_pre_command_checks_the_config(tmp_path: Path) -> None:
     ko = subprocess.run([str(exe), "config", "check"], env={**env, "TERMINAL_CONFIG": str(bad)},
                         capture_output=True, text=True, timeout=60)
     assert ko.returncode == 78 and "camera.fps" in ko.stderr
+    shipped = subprocess.run([str(exe), "config", "check", str(REPO / "config.example.toml")], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert shipped.returncode == 78 and "anonymous" in shipped.stderr and "central.pub.pem" in shipped.stderr
 
 
 PAYLOAD = r"""

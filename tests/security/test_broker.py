@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import time
@@ -21,6 +22,7 @@ from terminal.security import keys
 from terminal.security.envelope import sign_command, verify_payload
 from terminal.security.runtime import Security
 from tests.report.helpers import Central
+from tests.support.broker import CENTRAL_PASSWORD
 
 pytestmark = pytest.mark.broker
 
@@ -126,20 +128,31 @@ def test_acl_stops_forged_results_and_client_id_takeover(secure: Any, tmp_path: 
     try:
         central.wait_for("s1/status", lambda p: p["state"] == "online")
         connects = link.stats["connects"]
-        # s2's credentials with s1's client id: the broker uses the user name as client id, s1 stays on
-        intruder = client(secure, "s2", "pw-s2", client_id="s1")
-        intruder.publish("terminal/s1/result", json.dumps({"decision": "match"}), qos=1).wait_for_publish(5)
-        intruder.publish("terminal/s1/cmd/ping", json.dumps({"request_id": "x"}), qos=1).wait_for_publish(5)
-        # the central account may command, never publish a result or a status
-        central.client.publish("terminal/s1/result", json.dumps({"decision": "match"}), qos=1).wait_for_publish(5)
-        central.client.publish("terminal/s1/status", json.dumps({"state": "online"}), qos=1).wait_for_publish(5)
-        time.sleep(1.5)
+        # mosquitto drops a client whose publish the ACL refuses: one fresh client per forged message
+        forged = [("s2", "pw-s2", "s1", "terminal/s1/result", {"decision": "match"}),  # s2 posing as s1
+                  ("s2", "pw-s2", "s1", "terminal/s1/cmd/ping", {"request_id": "x"}),  # s2 commanding s1
+                  ("central", CENTRAL_PASSWORD, "c-1", "terminal/s1/result", {"decision": "match"}),
+                  ("central", CENTRAL_PASSWORD, "c-2", "terminal/s1/status", {"state": "online"})]
+        for user, password, cid, topic, body in forged:
+            c = client(secure, user, password, client_id=cid)
+            with contextlib.suppress(RuntimeError, ValueError):  # refused: the broker may close the connection
+                c.publish(topic, json.dumps(body), qos=1).wait_for_publish(2)
+            c.loop_stop()
+            c.disconnect()
+        time.sleep(1.0)
         assert not central.on("s1/result")
         assert all(p.get("terminal_id") == "s1" for p in central.on("s1/status"))  # only the terminal's own
         assert not central.on("s1/reply/x")  # s2 may not command s1
+        # s2 logging in with client id "s1" did not take over s1's session: the broker used "s2" as client id
         assert link.connected and link.stats["connects"] == connects
-        intruder.loop_stop()
-        intruder.disconnect()
     finally:
         link.stop()
         central.close()
+
+
+def test_docs_show_the_broker_files_as_shipped() -> None:
+    from tests.support.broker import DOC_ACL, DOC_CONF, REPO
+
+    doc = (REPO / "docs" / "mqtt.md").read_text()
+    for f in (DOC_CONF, DOC_ACL):
+        assert f"`examples/mosquitto/{f.name}`:\n```\n{f.read_text()}```" in doc, f"docs/mqtt.md shows a stale {f.name}"
