@@ -149,6 +149,8 @@ if [ -n "$kiosk_port" ]; then
   printf '+ write %s (KIOSK_URL=http://127.0.0.1:%s/)\n' "$kdrop" "$kiosk_port"
   [ $dry -eq 1 ] || printf '# Written by firmware/install.sh from [kiosk] port.\n[Service]\nEnvironment=KIOSK_URL=http://127.0.0.1:%s/\n' \
     "$kiosk_port" >"$kdrop"
+fi
+
 say "signing key: /etc/terminal/credentials/terminal_key (kept if present; systemd credential terminal_key)"
 key="$P/etc/terminal/credentials/terminal_key"
 if [ -e "$key" ]; then

@@ -370,7 +370,7 @@ class TerminalDaemon:
             self._open_light()
         if changed & {"daemon", "matching", "models"}:
             self._load_walkup_reference()
-        if changed & {"mqtt", "outbox", "terminal"} and self.link is not None and self.outbox is not None:
+        if changed & {"mqtt", "outbox", "terminal", "security"} and self.link is not None and self.outbox is not None:
             self.link.stop(clean=True)
             self.outbox.close()
             self.outbox = Outbox.from_config(self.cfg.outbox, self.cfg.terminal.state_dir)

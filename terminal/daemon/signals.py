@@ -143,6 +143,9 @@ def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str
     """
     try:
         new = load_config(path)
+        from terminal.security.policy import enforce
+
+        enforce(new, str(path or "defaults"))  # a reload cannot make the terminal anonymous or unsigned
     except TerminalError as err:
         reason = str(err).replace("\n", "; ")
         log.error("config reload refused, keeping the running config: %s", reason,

@@ -127,8 +127,8 @@ class VerificationResult(WireModel):
     models: ModelsUsed
     n_probe: Count
     n_reference: Count
-    reference_sha256: str | SkipJsonSchema[None] = Field(
-        None, pattern="^[0-9a-f]{64}$", description="SHA-256 of the RFC 8785 canonical JSON of the reference "
+    reference_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | SkipJsonSchema[None] = Field(
+        None, description="SHA-256 of the RFC 8785 canonical JSON of the reference "
         "template used, as the central system sent it; absent when the CLI built the reference from images")
     quality: QualitySummary
     guidance: list[GuidanceShown]

@@ -85,13 +85,22 @@ def test_install_outside_main_thread_is_refused() -> None:
 
 def test_reload_config_accepts_a_valid_change(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('[terminal]\nid = "t-01"\n')
+    path.write_text('[terminal]\nid = "t-01"\n[mqtt]\nenabled = false\n')
     current = load_config(path)
-    path.write_text('[terminal]\nid = "t-01"\n[logging]\nlevel = "debug"\n')
+    path.write_text('[terminal]\nid = "t-01"\n[mqtt]\nenabled = false\n[logging]\nlevel = "debug"\n')
     new, error = reload_config(path, current)
     assert error is None
     assert new.logging.level == "debug"
     assert changed_sections(current, new) == ["logging"]
+
+
+def test_reload_cannot_make_the_terminal_anonymous(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[mqtt]\nenabled = false\n')
+    current = load_config(path)
+    path.write_text('[mqtt]\nbrokers = ["mqtt://10.0.0.1:1883"]\n[security]\nrequire_signed_commands = false\n')
+    kept, error = reload_config(path, current)
+    assert kept is current and error is not None and "anonymous" in error and "cleartext" in error
 
 
 @pytest.mark.parametrize(("text", "expect"), [
@@ -142,13 +151,13 @@ sys.exit(0)
 def test_child_loop_reloads_on_sighup_and_exits_0_on_sigterm(tmp_path: Path) -> None:
     """A minimal main loop in a real process: READY, SIGHUP reload (good, then bad), SIGTERM → STOPPING, exit 0."""
     path = tmp_path / "config.toml"
-    path.write_text('[logging]\nlevel = "info"\n')
+    path.write_text('[mqtt]\nenabled = false\n[logging]\nlevel = "info"\n')
     sock = DatagramListener()
     env = dict(os.environ, NOTIFY_SOCKET=sock.env_value, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env)
     try:
         assert sock.receive(30) == b"READY=1\nSTATUS=idle"
-        path.write_text('[logging]\nlevel = "debug"\n')
+        path.write_text('[mqtt]\nenabled = false\n[logging]\nlevel = "debug"\n')
         proc.send_signal(signal.SIGHUP)
         assert sock.receive(10) == b"STATUS=reloaded, level debug"
         path.write_text('[logging]\nlevel = "loud"\n')

@@ -11,6 +11,7 @@ import numpy as np
 
 from terminal.camera.frame import Frame
 from terminal.camera.recording import RecordingWriter
+from terminal.security import keys
 from tests.session.clips import H, W, sway, yale
 from tests.support.broker import free_port, wait_port
 
@@ -52,6 +53,9 @@ def write_clip(frames: list[Frame], path: Path) -> Path:
     return path
 
 
+CENTRAL_KEY = keys.generate()  # the central system's key: the tests' verify commands are signed with it
+
+
 def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = None, walkup: Path | None = None,
                  extra: dict[str, dict[str, str]] | None = None, tid: str = "kiosk-t1") -> Path:
     """Replay camera (realtime, looping), mock GPIO, kiosk on ``port``, MQTT to ``broker_port`` (or nowhere)."""
@@ -59,7 +63,8 @@ def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = 
         "terminal": {"id": f'"{tid}"', "state_dir": f'"{tmp / "state"}"'},
         "camera": {"backend": '"replay"', "source": f'"{clip}"', "fps": str(FPS)},
         "mqtt": {"brokers": f'["mqtt://127.0.0.1:{broker_port or free_port()}"]', "require_deadline": "false",
-                 "backoff_max_s": "1.0", "health_interval_s": "30.0"},
+                 "backoff_max_s": "1.0", "health_interval_s": "30.0", "allow_insecure": "true"},
+        "security": {"central_public_keys": f'["{central_pub(tmp)}"]'},
         "light": {"pin_factory": '"mock"'},
         "session": {"timeout_s": "30.0", "challenge_time_s": "12.0"},
         "kiosk": {"enabled": "true", "port": str(port), "support_phone": '"175"', "result_hold_s": "4.0"},
@@ -72,6 +77,13 @@ def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = 
     text = "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in kv.items()) for name, kv in sections.items())
     p = tmp / "config.toml"
     p.write_text(text)
+    return p
+
+
+def central_pub(tmp: Path) -> Path:
+    """The central system's public key as a PEM file (the config's central_public_keys)."""
+    p = tmp / "central.pub.pem"
+    p.write_text(keys.public_pem(CENTRAL_KEY.public_key()))
     return p
 
 

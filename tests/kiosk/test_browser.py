@@ -21,7 +21,8 @@ import pytest
 from terminal.analysis.guidance import MESSAGES
 from terminal.cli.main import main
 from terminal.kiosk.texts import SCREENS
-from tests.kiosk.daemon import FPS, KioskDaemon, kiosk_config, walkup_story, write_clip
+from terminal.security.envelope import sign_command
+from tests.kiosk.daemon import CENTRAL_KEY, FPS, KioskDaemon, kiosk_config, walkup_story, write_clip
 from tests.report.helpers import Central
 from tests.session.clips import blink_clip, yale
 from tests.support.broker import free_port
@@ -210,8 +211,9 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
             assert req["kind"] == "nik" and req["number"] == NIK and req["terminal_id"] == tid
             rid = req["request_id"]
             assert rid.startswith("k-") and NIK not in rid
-            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(
-                {"request_id": rid, "template": json.loads(reference.read_text())}), qos=1)
+            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(sign_command(
+                {"request_id": rid, "template": json.loads(reference.read_text())}, CENTRAL_KEY, terminal_id=tid,
+                name="verify")), qos=1)
             w.until(lambda s: s["state"] in SESSION_STATES, 15, "the session after verify")
             res = w.until(lambda s: s["state"] == "result", 30, "the result screen")
             assert res["instruction"] == SCREENS["RESULT_MATCH"]["id"]
