@@ -26,13 +26,12 @@ from terminal.report.credentials import mqtt_password, tls_context
 from terminal.report.link_state import health_body, link_state, log_flapping
 from terminal.report.outbox import Outbox
 from terminal.report.reply_tracking import ReplyTracker, response_topic
-from terminal.report.results import finalise_result, stored_form
+from terminal.report.results import Security, finalise_result, stored_form
 from terminal.report.seen import SeenRequests
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import TemplateValidator
 from terminal.report.topics import Topics
 from terminal.report.urls import BrokerUrl, parse_broker_url
-from terminal.security.runtime import Security
 from terminal.stamps import utc_iso
 
 log = logging.getLogger(__name__)

@@ -6,12 +6,12 @@ Everything that sends a result (the daemon's sessions, recovery of interrupted r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from terminal.security.runtime import Security
-
+from terminal.security.runtime import Security  # signs in stored_form; the link imports it from here
 from terminal.stamps import new_result_id, utc_iso
+
+__all__ = ["Security", "finalise_result", "stored_form"]
 
 
 def finalise_result(record: dict[str, Any], terminal_id: str) -> dict[str, Any]:

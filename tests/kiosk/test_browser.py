@@ -233,8 +233,9 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
             shot(driver, "request-timeout", tmp_path)
             # Central-initiated verify still works beside the keypad; someone else's template: no match.
             w.until(lambda s: s["state"] == "idle", 15, "idle after the no-answer message")
-            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(
-                {"request_id": "central-77", "template": json.loads(other_reference.read_text())}), qos=1)
+            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(sign_command(
+                {"request_id": "central-77", "template": json.loads(other_reference.read_text())}, CENTRAL_KEY,
+                terminal_id=tid, name="verify")), qos=1)
             nm = w.until(lambda s: s["state"] == "result", 30, "the no-match result")
             assert nm["instruction"] == SCREENS["RESULT_NO_MATCH"]["id"]
             shot(driver, "result-no-match", tmp_path)
