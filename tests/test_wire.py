@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from terminal.report.commands import SCHEMAS, CommandProcessor
 from terminal.report.replies import REPLY_BODIES, CommandReply, error_reply, ok_reply
-from terminal.session.result import VerificationResult, result_schema
+from terminal.session.result import ChallengeReport, VerificationResult, result_schema, result_wire
 from terminal.wire import json_schema
 from terminal.wire_docs import pages
 
@@ -127,6 +127,21 @@ def test_challenge_detail_keys_are_typed() -> None:
     rec["liveness"]["challenges"] = [{**ok, "frames": [1, 2]}]  # a list is not a measured value
     with pytest.raises(ValidationError):
         VerificationResult.model_validate(rec)
+
+
+def test_challenge_detail_keeps_bools_and_ints() -> None:
+    detail = {"kind": "blink", "outcome": "passed", "duration_s": 1.2, "frames": 3, "closed": True}
+    assert ChallengeReport.model_validate(detail).wire() == detail  # not 3.0 / 1.0
+
+
+def test_a_result_off_its_model_is_logged_and_still_sent(caplog: pytest.LogCaptureFixture) -> None:
+    fields = {k: v for k, v in minimal_result(n_probe=-1).items() if k not in ("schema", "schema_version")}
+    sent = result_wire(**fields)
+    assert sent["n_probe"] == -1 and sent["schema"] == "terminal-verification-result" and sent["decision"] == "timeout"
+    assert "embedding" not in sent and sent["light"] is None  # absent optionals stay absent, nulls stay
+    assert any("does not follow its schema" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+    good = {k: v for k, v in minimal_result().items() if k not in ("schema", "schema_version")}
+    assert result_wire(**good) == minimal_result()
 
 
 def test_every_schema_is_valid_draft_2020_12() -> None:

@@ -15,7 +15,7 @@ from terminal.errors import TerminalError
 from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
 from terminal.session.liveness import FAILED, PASSED, LivenessCheck
-from terminal.session.result import VerificationResult
+from terminal.session.result import result_wire
 from terminal.session.settings import SessionConfig
 from terminal.session.states import SessionError, State, StateMachine
 from terminal.session.tally import QualityTally, Timings, guidance_text
@@ -336,7 +336,7 @@ class VerificationSession:
             ls = self._light_state
             light = {"duty": round(float(ls.duty), 4), "converged": self.timings.light_converged is not None,
                      "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
-        return VerificationResult(
+        return result_wire(
             result_id=new_result_id(), request_id=self.request.request_id, terminal_id=self.terminal_id,
             started_at=self.started_at, finished_at=utc_iso(), decision=decision,
             reason_code=reason_code, reason=reason, message=guidance_text(shown, self.cfg.languages),
@@ -352,4 +352,4 @@ class VerificationSession:
                       for e in self.guidance.history[: self.cfg.keep_guidance]],
             liveness=liveness, light=light, timings=self.timings.to_dict(), frames=self._frames,
             embedding=None if embedding is None else [round(float(x), 6) for x in embedding],
-        ).wire()
+        )

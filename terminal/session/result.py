@@ -7,12 +7,16 @@ field), then run ``python -m terminal.wire_docs`` to regenerate the documented s
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from terminal.wire import WireModel, json_schema
+
+log = logging.getLogger(__name__)
 
 SCHEMA_ID: Literal["terminal-verification-result"] = "terminal-verification-result"
 SCHEMA_VERSION: Literal[1] = 1
@@ -69,7 +73,7 @@ class ChallengeReport(WireModel):
     """One liveness challenge; extra keys are its measured values (numbers or a reason)."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, float | str | None] = Field(init=False)
+    __pydantic_extra__: dict[str, bool | int | float | str | None] = Field(init=False)
 
     kind: Literal["blink", "turn_left", "turn_right"]
     outcome: Literal["running", "passed", "failed"]
@@ -150,3 +154,21 @@ def result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the result, generated from :class:`VerificationResult`."""
     return json_schema(VerificationResult, schema_id=f"urn:capture-terminal:{SCHEMA_ID}:{SCHEMA_VERSION}",
                        title="Verification result")
+
+
+def result_wire(**fields: Any) -> dict[str, Any]:
+    """The wire dict of a session's result, built through :class:`VerificationResult`.
+
+    A result that breaks the model is a bug of this terminal, but the member's result must never be lost: it
+    is logged as an error and sent as built (the central side's schema check will flag it too).
+    """
+    try:
+        return VerificationResult(**fields).wire()
+    except ValidationError as err:
+        first = err.errors()[0]
+        log.error("result for %s does not follow its schema (sent anyway): %s: %s", fields.get("request_id"),
+                  ".".join(str(p) for p in first["loc"]), first["msg"])
+        optional = {n for n, f in VerificationResult.model_fields.items() if not f.is_required()}
+        raw = {"schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION,
+               **{k: v for k, v in fields.items() if v is not None or k not in optional}}
+        return dict(json.loads(json.dumps(raw, default=str)))
