@@ -49,8 +49,12 @@ def imported_modules(path: Path, known: set[str]) -> set[str]:
                     mod = ".".join([*base, *([child.module] if child.module else [])])
                 else:
                     mod = child.module or ""
-                found.add(mod)
-                found.update(f"{mod}.{a.name}" for a in child.names)  # "from pkg import module"
+                # "from pkg import module" depends on pkg.module (pkg/__init__ runs first anyway, as for any
+                # submodule); "from module import name" depends on module
+                subs = {f"{mod}.{a.name}" for a in child.names} & known
+                found.update(subs)
+                if len(subs) < len(child.names):
+                    found.add(mod)
             visit(child)
 
     visit(ast.parse(path.read_text()))
