@@ -179,7 +179,7 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
                       tmp_path / "live")
     port = free_port()
     cfg = kiosk_config(tmp_path, clip, port=port, broker_port=broker.port, tid=tid,
-                       extra={"kiosk": {"request_timeout_s": "5.0"}})
+                       extra={"kiosk": {"request_timeout_s": "3.0", "result_hold_s": "2.0"}})
     d = KioskDaemon(cfg, port, tmp_path / "daemon.log")
     try:
         central.wait_for("status", lambda p: p.get("state") == "online", timeout=60)

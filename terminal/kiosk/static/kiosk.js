@@ -48,13 +48,16 @@
   let ws = null, last = null, langs = ["id", "en"], kind = "nik", number = "", keypadUntil = 0, lastKey = "";
   let countdownAt = null, countdownVal = null, downSince = performance.now();
 
+  function put(id, text) { const el = $(id); if (el.textContent !== text) el.textContent = text; }
   function setText(t) {
-    $("instruction").textContent = t[langs[0]] || "";
-    $("instruction-en").textContent = langs.length > 1 ? (t[langs[1]] || "") : "";
+    put("instruction", t[langs[0]] || "");
+    put("instruction-en", langs.length > 1 ? (t[langs[1]] || "") : "");
   }
   function setIcon(code) {
     const [name, anim] = ICON_OF[code] || ["face", ""];
     const el = $("icon");
+    if (el.dataset.code === code) return;  // same icon: keep its animation state, no repaint
+    el.dataset.code = code;
     el.innerHTML = ICONS[name];
     el.className = anim === "ok" || anim === "bad" ? anim : (anim ? "anim-" + anim : "");
   }
@@ -86,13 +89,16 @@
     const prog = $("progress");
     if (s.step !== undefined && s.screen !== "result") {
       prog.hidden = false;
+    }
+    if (s.step !== undefined && s.screen !== "result" && prog.dataset.step !== String(s.step)) {
+      prog.dataset.step = String(s.step);
       prog.innerHTML = "";
       for (let i = 0; i < (s.steps || STEPS); i++) {
         const li = document.createElement("li");
         li.className = i < s.step ? "done" : (i === s.step ? "now" : "");
         prog.appendChild(li);
       }
-    } else prog.hidden = true;
+    } else if (s.step === undefined || s.screen === "result") { prog.hidden = true; prog.dataset.step = ""; }
     $("oval").classList.toggle("ok", s.framing_ok === true);
     countdownAt = s.remaining_s === null || s.remaining_s === undefined ? null : performance.now();
     countdownVal = s.remaining_s;
@@ -114,7 +120,8 @@
     if (countdownAt === null || body.dataset.state === "result") { el.hidden = true; return; }
     const left = Math.max(0, Math.ceil(countdownVal - (performance.now() - countdownAt) / 1000));
     el.hidden = false;
-    el.textContent = "Sisa waktu " + left + " detik / " + left + " s left";
+    const t = "Sisa waktu " + left + " detik / " + left + " s left";
+    if (el.textContent !== t) el.textContent = t;  // no relayout when the second has not changed
   }
 
   // ------------------------------------------------------------------ keypad (the number stays in this page
