@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from terminal.kiosk.wire import StartRequest
+from terminal.kiosk.wire import REQUEST_TYP, StartRequest
+from terminal.security.envelope import encode_signed, sign_payload
 
 if TYPE_CHECKING:
     from terminal.report.link import MqttLink
@@ -98,8 +99,11 @@ class RequestDesk:
                                 ts=datetime.now(UTC).isoformat(timespec="milliseconds"), number=number,
                                 timeout_s=self.timeout_s).wire()
             try:
-                # Through the durable outbox to <prefix>/request at QoS 1, like a result.
-                row = link.outbox.put(rid, "request", body)
+                # Signed like a result (detached JWS, its own typ) when the link signs; then through the durable
+                # outbox to <prefix>/request at QoS 1.
+                sec = getattr(link, "security", None)
+                stored = body if sec is None else encode_signed(sign_payload(body, sec.signer, typ=REQUEST_TYP))
+                row = link.outbox.put(rid, "request", stored)
                 link.notify_result()
             except Exception as err:  # outbox full / disk error: tell the member, keep serving
                 log.error("start request %s could not be stored: %s", rid, err)

@@ -8,6 +8,9 @@ from pydantic import Field
 
 from terminal.wire import WireModel, json_schema
 
+# The JWS "typ" of a signed start request: a request can never pass for a result (terminal-result+jws).
+REQUEST_TYP = "terminal-request+jws"
+
 
 class StartRequest(WireModel):
     """A member started at the terminal; the central system answers with ``verify`` carrying ``request_id``."""

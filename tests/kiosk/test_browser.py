@@ -21,7 +21,10 @@ import pytest
 from terminal.analysis.guidance import MESSAGES
 from terminal.cli.main import main
 from terminal.kiosk.texts import SCREENS
-from terminal.security.envelope import sign_command
+from terminal.kiosk.wire import REQUEST_TYP
+from terminal.security import keys
+from terminal.security.envelope import sign_command, verify_payload
+from terminal.security.errors import SignatureError
 from tests.kiosk.daemon import CENTRAL_KEY, FPS, KioskDaemon, kiosk_config, walkup_story, write_clip
 from tests.report.helpers import Central
 from tests.session.clips import blink_clip, yale
@@ -211,6 +214,12 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
             assert req["kind"] == "nik" and req["number"] == NIK and req["terminal_id"] == tid
             rid = req["request_id"]
             assert rid.startswith("k-") and NIK not in rid
+            # Signed by the terminal's key like its results, with its own typ (never taken for a result).
+            raw = next(bytes(m.payload) for m in central.messages if m.topic.endswith("/request"))
+            pub = keys.load_private(keys.terminal_key_path(tmp_path / "state")).public_key()
+            assert verify_payload(raw, [pub], typ=REQUEST_TYP)["number"] == NIK
+            with pytest.raises(SignatureError):
+                verify_payload(raw, [pub])  # the result typ
             central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(sign_command(
                 {"request_id": rid, "template": json.loads(reference.read_text())}, CENTRAL_KEY, terminal_id=tid,
                 name="verify")), qos=1)
