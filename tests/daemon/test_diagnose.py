@@ -91,6 +91,7 @@ def test_replay_camera_cannot_pass_the_light_test(tmp_path: Path) -> None:
     assert not report.ok
 
 
+@pytest.mark.slow
 def test_dead_lamp_fails_and_cli_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg_file = write_config(tmp_path, make_config(tmp_path))
     rc = main(["diagnose", "--config", str(cfg_file), "--source", sim("&dead_lamp=1"), "--only", "light"])

@@ -153,6 +153,7 @@ def test_kiosk_not_installed_unless_enabled(root: Path) -> None:
     assert "terminal-kiosk" not in table(root / "etc/passwd")
 
 
+@pytest.mark.slow
 def test_kiosk_installed_when_enabled(tmp_path: Path, tools: None) -> None:
     install("--prefix", str(tmp_path), "--skip-venv", "--kiosk")
     cfg = load_config(tmp_path / "etc/terminal/config.toml")

@@ -119,6 +119,7 @@ def test_signed_link_on_the_documented_broker(secure: Any, tmp_path: Path, monke
         central.close()
 
 
+@pytest.mark.slow
 def test_acl_stops_forged_results_and_client_id_takeover(secure: Any, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-s1")

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_forgery_script_small_run() -> None:
     out = subprocess.run([sys.executable, str(REPO / "bench" / "bench_forgery.py"), "--n", "3", "--bytes", "4",
                           "--subprocess", "1", "--json"], capture_output=True, text=True, timeout=300, cwd=REPO)
