@@ -341,10 +341,11 @@ class TerminalDaemon:
         reply({"cancelled": True, "target_request_id": s.request.request_id})
 
     def _cmd_diagnose(self, payload: dict[str, Any], reply: Reply) -> None:
-        from terminal.daemon.diagnose import run_diagnostics
+        from terminal.daemon.diagnose import CHECKS, run_diagnostics
 
         checks = payload.get("checks")
-        only = None if not checks or "all" in checks else checks
+        # No MQTT probe: with client id = user name (docs/mqtt.md) it would replace the daemon's own session.
+        only = [c for c in CHECKS if c != "mqtt"] if not checks or "all" in checks else checks
         report = run_diagnostics(self.cfg, source=self.camera.source, devices=self.devices, only=only)
         reply({"diagnostics": report.to_dict()})
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from terminal.security import jws
+import terminal.security.jws as jws
 from terminal.security.canonical import canonical_json, strict_loads
 from terminal.security.errors import SignatureError
 from terminal.security.keys import b64url

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from terminal.security import keys
+import terminal.security.keys as keys
 from terminal.security.envelope import encode_signed, is_envelope, open_command, sign_payload
 from terminal.security.errors import SignatureError
 
