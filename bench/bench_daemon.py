@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from terminal.cli.main import main as cli  # noqa: E402
-from tests.session.clips import blink_clip, write_recording, yale  # noqa: E402
+from tests.session.clips import live_frames, write_recording  # noqa: E402
+from tests.support.shared import data  # noqa: E402
 
 
 def proc_stats(pid: int) -> tuple[float, float]:
@@ -48,12 +49,9 @@ def cpu_share(pid: int, seconds: float) -> tuple[float, float]:
 
 def main() -> None:
     """Start the daemon, measure, send a verify, measure, stop it, print a table and JSON."""
-    import cv2
-
     tmp = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
-    clip = write_recording(blink_clip(yale(2, "normal"), yale(2, "sleepy"), 8.0, blinks=(2.0, 5.0)), tmp / "live")
-    cv2.imwrite(str(tmp / "ref.png"), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
-    cli(["enroll", str(tmp / "ref.png"), "--out", str(tmp / "ref.json")])
+    clip = write_recording(live_frames("clm_franck"), tmp / "live")  # a real live member (12.5 s, blinks at 2.1 s)
+    cli(["enroll", str(data("live/clm_franck/ref.jpg")), "--out", str(tmp / "ref.json")])
     broker = None
     mqtt_lines = "[mqtt]\nenabled = false\n"
     if shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists():

@@ -22,8 +22,13 @@ REPORTED_FMRS = [1e-2, 1e-3, 1e-4]
 
 def register(sub: Any) -> None:
     """Add the ``calibrate`` subcommand."""
-    p = sub.add_parser("calibrate", help="compute the match threshold for a target false-match rate")
-    p.add_argument("dirs", nargs="+", type=Path, help="folder(s) of <identity>/<images> (several are merged)")
+    p = sub.add_parser("calibrate", help="compute the match threshold for a target false-match rate "
+                       "(`calibrate pad DIR`: the PAD threshold for a target BPCER)")
+    p.add_argument("dirs", nargs="+", type=Path, help="folder(s) of <identity>/<images> (several are merged); "
+                   "or `pad DIR` with DIR/live and DIR/ref as `terminal evaluate pad` reads them")
+    p.add_argument("--bpcer", type=float, default=None, help="calibrate pad: target live rejection rate (0.05)")
+    p.add_argument("--margin", type=float, default=None,
+                   help="calibrate pad: set the threshold this far below the live score found (0.05; few live items)")
     p.add_argument("--fmr", type=float, default=None, help="target false-match rate (default: [matching] target_fmr)")
     add_dataset_args(p)
     p.add_argument("--out", type=Path, default=None, help="write the TOML snippet here (default: stdout)")
@@ -36,6 +41,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Embed the data, pick the threshold at the target FMR and write the snippet (plus the record)."""
+    if str(args.dirs[0]) == "pad" and not args.dirs[0].is_dir():
+        from terminal.cli.evaluate_pad import run_calibrate
+
+        return run_calibrate(args)
     cfg = config_from_args(args)
     fmr = args.fmr if args.fmr is not None else cfg.matching.target_fmr
     if not 0 < fmr < 1:

@@ -11,12 +11,13 @@ EVALUATIONS = [
     "terminal.cli.evaluate_quality",
     "terminal.cli.evaluate_match:register_match",
     "terminal.cli.evaluate_edc",
+    "terminal.cli.evaluate_pad:register_pad",
 ]
 
 
 def register(sub: Any) -> None:
     """Add the ``evaluate`` subcommand and its sub-subcommands."""
-    p = sub.add_parser("evaluate", help="measure accuracy on a labelled data set (quality, match, edc)")
+    p = sub.add_parser("evaluate", help="measure accuracy on a labelled data set (quality, match, edc, pad)")
     inner = p.add_subparsers(dest="evaluation", metavar="KIND")
     for entry in EVALUATIONS:
         module, _, func = entry.partition(":")

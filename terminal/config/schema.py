@@ -13,6 +13,7 @@ from terminal.daemon.settings import DaemonConfig
 from terminal.kiosk.settings import KioskConfig
 from terminal.light.settings import LightConfig
 from terminal.matching.settings import MatchingConfig
+from terminal.pad.settings import PadConfig
 from terminal.report.settings import MqttConfig, OutboxConfig
 from terminal.security.settings import SecurityConfig
 from terminal.session.settings import SessionConfig
@@ -77,6 +78,7 @@ class Config(Section):
     light: LightConfig = LightConfig()
     matching: MatchingConfig = MatchingConfig()
     session: SessionConfig = SessionConfig()
+    pad: PadConfig = PadConfig()
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()
     security: SecurityConfig = SecurityConfig()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,8 +11,10 @@ import numpy as np
 
 from terminal.analysis import codes as C
 from terminal.errors import TerminalError
+from terminal.session.binding import LiveFace
 from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
+from terminal.session.identity import IDENTITY_MISMATCH
 from terminal.session.liveness import FAILED, PASSED, LivenessCheck
 from terminal.session.result import result_wire
 from terminal.session.settings import SessionConfig
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from terminal.light.devices import LightDevices
     from terminal.matching.decision import Matcher, MatchResult
     from terminal.matching.template import Template
+    from terminal.pad.base import PadBackend, PadFusion
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class VerificationSession:
                  light: LightController | None = None, emit: Emit | None = None, *,
                  devices: LightDevices | None = None, terminal_id: str = "terminal-dev",
                  landmarker_model: tuple[str, str] | None = None, mirrored: bool = False,
-                 keep_best: bool = False) -> None:
+                 keep_best: bool = False, pad: PadFusion | None = None) -> None:
         self.request = request
         self.gate = gate
         self.matcher = matcher
@@ -78,6 +80,8 @@ class VerificationSession:
         self.tally = QualityTally()
         self.timings = Timings()
         self.liveness: LivenessCheck | None = None
+        min_cos = config.identity_min_cosine if config.identity_min_cosine is not None else matcher.threshold
+        self.live_face = LiveFace(config, pad, min_cos)
         self.result: dict[str, Any] | None = None
         self.verdict: Verdict | None = None  # the last frame's gate verdict (member screen: framing oval)
         self.started_at = utc_iso()
@@ -99,9 +103,10 @@ class VerificationSession:
     @classmethod
     def from_config(cls, cfg: Config, request: SessionRequest, gate: QualityGate, matcher: Matcher,
                     light: LightController | None = None, emit: Emit | None = None,
-                    devices: LightDevices | None = None) -> VerificationSession:
-        """A session with terminal id, model names and camera mirroring taken from the whole config."""
+                    devices: LightDevices | None = None, pad: PadBackend | None = None) -> VerificationSession:
+        """A session with terminal id, model names, camera mirroring and PAD (``[pad]``) from the whole config."""
         from terminal.modelstore import spec
+        from terminal.pad.factory import pad_fusion
 
         try:
             lm = spec(cfg.models.landmarker)
@@ -109,7 +114,8 @@ class VerificationSession:
         except TerminalError:
             landmarker = (cfg.models.landmarker, "")
         return cls(request, gate, matcher, cfg.session, light, emit, devices=devices, terminal_id=cfg.terminal.id,
-                   landmarker_model=landmarker, mirrored=cfg.camera.hflip, keep_best=cfg.terminal.keep_images)
+                   landmarker_model=landmarker, mirrored=cfg.camera.hflip, keep_best=cfg.terminal.keep_images,
+                   pad=pad_fusion(cfg, pad) if cfg.session.liveness else None)
 
     # -- public ---------------------------------------------------------------------------------------------
     @property
@@ -175,6 +181,8 @@ class VerificationSession:
             self.best.clear()  # the next face may be someone else: never mix two people's frames
             self._capture_start = None
             self._go(State.SEARCHING, t)
+        if self.state in (State.LIVENESS, State.CAPTURING) and self.cfg.liveness and self._track_broke(verdict, t):
+            return
         if self.state is State.SEARCHING:
             if face is not None:
                 self._go(State.GUIDING, t)
@@ -191,8 +199,7 @@ class VerificationSession:
                 else:
                     self._go(State.LIVENESS, t)
                     if self.liveness is None:
-                        seed = self.cfg.seed if self.cfg.seed is not None else zlib.crc32(self.request.request_id.encode())
-                        self.liveness = LivenessCheck(self.cfg, t, seed, self.mirrored)
+                        self.liveness = LivenessCheck(self.cfg, t, mirrored=self.mirrored)
             else:
                 self._say(verdict.instruction or C.HOLD_STILL, t)
                 return
@@ -206,6 +213,10 @@ class VerificationSession:
         face = verdict.face if verdict.n_faces else None
         if verdict.passed and face is not None:
             self.best.offer(verdict.quality, t, frame.image, face)  # collect while waiting for the blink
+            self.live_face.offer(frame.image, face, t, self.liveness.acting, done=False)
+        if face is not None and not set(verdict.failures) <= self.liveness.allowed_failures:
+            self.liveness.interrupt()  # e.g. an off-centre or too small face: its blink is not an answer
+            face = None
         status = self.liveness.update(face, t)
         if status == FAILED:
             self.timings.mark("liveness_done", t)
@@ -215,6 +226,8 @@ class VerificationSession:
         elif status == PASSED:
             self.timings.mark("liveness_done", t)
             self._emit_event({"type": "liveness", "outcome": PASSED, "reason": None})
+            if verdict.passed and face is not None:
+                self.live_face.identity.offer(frame.image, face, t, acting=False, done=True)
             self._start_capture(t)
             self._capture_step(frame, verdict, self.steady.run >= self.steady.need, t, offered=True)
         else:
@@ -230,6 +243,8 @@ class VerificationSession:
         face = verdict.face if verdict.n_faces else None
         if verdict.passed and face is not None and not offered:
             self.best.offer(verdict.quality, t, frame.image, face)
+            if self.liveness is not None:
+                self.live_face.offer(frame.image, face, t, acting=False, done=True)
         enough = self.best.seen >= self.cfg.capture_frames and steady
         waited = self._capture_start is not None and t - self._capture_start >= self.cfg.capture_max_s
         if len(self.best) and (enough or waited):
@@ -237,7 +252,29 @@ class VerificationSession:
             return
         self._say(C.HOLD_STILL if verdict.passed else (verdict.instruction or C.HOLD_STILL), t)
 
+    def _track_broke(self, verdict: Verdict, t: float) -> bool:
+        """The challenge and capture must be one face: a broken track drops everything and starts again."""
+        reason = self.live_face.broken(verdict.face if verdict.n_faces else None, verdict.n_faces, t)
+        if reason is None:
+            return False
+        self.best.clear()
+        self._capture_start, self.liveness = None, None
+        self.steady.reset()
+        self._emit_event({"type": "liveness", "event": "restart", "reason": reason})
+        self._go(State.GUIDING, t)
+        self._say(verdict.instruction or C.HOLD_STILL, t)
+        return True
+
+    def _refuse(self, t: float, reason: str, code: str) -> None:
+        if self.liveness is not None:
+            self.liveness.fail(t, reason)
+        self._emit_event({"type": "liveness", "outcome": FAILED, "reason": reason})
+        self._finish("failed", t, reason_code=code, reason=reason, shown=C.LIVENESS_FAILED)
+
     def _match(self, t: float) -> None:
+        if self.cfg.liveness and (why := self.live_face.pad_reason()) is not None:
+            self._refuse(t, why, C.LIVENESS_FAILED)
+            return
         self._go(State.MATCHING, t)
         self._say(C.CAPTURED, t, urgent=True)
         probes = []
@@ -251,6 +288,9 @@ class VerificationSession:
                          shown=C.NO_MATCH)
             return
         probe = np.stack(probes)
+        if self.cfg.liveness and not self.live_face.same_identity(self.matcher, probe):
+            self._refuse(t, "the face that did the challenge is not the captured face", IDENTITY_MISMATCH)
+            return
         try:
             res = self.matcher.compare(probe, self.request.reference)
         except TerminalError as err:
@@ -331,6 +371,7 @@ class VerificationSession:
         else:
             liveness = {"enabled": self.cfg.liveness, "outcome": "not_reached" if self.cfg.liveness else "skipped",
                         "reason": None, "duration_s": None, "challenges": [], "passive": None}
+        liveness.update(self.live_face.to_dict() if self.cfg.liveness else {"pad": None, "identity": None, "track": None})
         light = None
         if self._light_state is not None:
             ls = self._light_state

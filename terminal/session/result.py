@@ -70,18 +70,43 @@ class GuidanceShown(WireModel):
 
 
 class ChallengeReport(WireModel):
-    """One liveness challenge; extra keys are its measured values (numbers or a reason)."""
+    """One liveness challenge; extra keys are its measured values (numbers, a reason, the blink signature)."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, bool | int | float | str | None] = Field(init=False)
+    __pydantic_extra__: dict[str, bool | int | float | str | None | dict[str, Any]] = Field(init=False)
 
     kind: Literal["blink", "turn_left", "turn_right"]
     outcome: Literal["running", "passed", "failed"]
     duration_s: Seconds
 
 
+class PadReport(WireModel):
+    """Passive presentation-attack detection (docs/liveness.md): backend, fused score, threshold, frames scored."""
+
+    model: str = Field(description="PAD backend: its models joined by '+'")
+    score: float | None = Field(description="mean live probability over the scored frames (null: none scored)")
+    threshold: float = Field(description="calibrated threshold (`terminal calibrate pad`); below it: LIVENESS_FAILED")
+    frames: Count
+    passed: bool
+
+
+class IdentityReport(WireModel):
+    """Challenge frames vs capture: cosine of the frame before and after the action with the captured face."""
+
+    passed: bool | None = Field(description="null: not checked (no capture); false: IDENTITY_MISMATCH")
+    threshold: float
+    cosine: dict[str, float]
+
+
+class TrackReport(WireModel):
+    """Restarts of the challenge because the tracked face was lost, jumped, doubled or frames were missing."""
+
+    restarts: Count
+    reasons: list[Literal["second_face", "face_lost", "frame_gap", "face_jumped"]]
+
+
 class LivenessReport(WireModel):
-    """Liveness: whether it ran, its outcome and reason, each challenge and the passive signal."""
+    """Liveness: whether it ran, its outcome and reason, the plan, each challenge, the passive signals, the track."""
 
     enabled: bool
     outcome: LivenessOutcome
@@ -89,6 +114,11 @@ class LivenessReport(WireModel):
     duration_s: Seconds
     challenges: list[ChallengeReport]
     passive: dict[str, Any] | None
+    plan: list[Literal["blink", "left", "right"]] | SkipJsonSchema[None] = Field(
+        None, description="the challenge drawn from the CSPRNG, in order; absent when liveness never started")
+    pad: PadReport | None
+    identity: IdentityReport | None
+    track: TrackReport | None
 
 
 class LightReport(WireModel):

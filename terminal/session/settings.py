@@ -29,7 +29,13 @@ class SessionConfig(Section):
     face_lost_s: float = Field(1.5, gt=0, le=30, description="no face this long goes back to searching")
     # Liveness: active challenge
     challenge_time_s: float = Field(6.0, gt=0, le=60, description="time limit of each liveness challenge")
-    head_turn: bool = Field(False, description="after the blink, also ask for a random head turn left/right")
+    blinks_min: int = Field(1, ge=1, le=3, description="fewest blinks asked (the number is drawn from the CSPRNG)")
+    blinks_max: int = Field(1, ge=1, le=3, description="most blinks asked; 2 makes a prepared video wrong half the time")
+    head_turn: bool = Field(False, description="also ask for a head turn to a random side, at a random place in the plan")
+    response_min_s: float = Field(0.15, ge=0, le=2,
+                                  description="an action starting sooner than this after its prompt is not an answer")
+    turn_min_parallax: float = Field(0.02, ge=0, le=1,
+                                     description="a turn must leave this homography residual (fraction of the eye span)")
     turn_min_deg: float = Field(12.0, gt=0, le=45, description="yaw change that counts as a head turn")
     blink_close: float = Field(0.35, gt=0, lt=1,
                                description="eyeBlink blendshape (both eyes) at or above this counts as closed")
@@ -42,7 +48,15 @@ class SessionConfig(Section):
     passive: bool = Field(True, description="also require eyelid deformation against the rigid face plane")
     passive_min_deformation: float = Field(0.25, gt=0, lt=1,
                                            description="eyelid gap must shrink by this fraction (after removing rigid motion)")
-    seed: int | None = Field(None, description="random seed of the challenge choice (None: derived from the request id)")
+    blink_min_partial: int = Field(1, ge=0, le=10,
+                                   description="partly-open frames a real blink shows while reopening (a swap or warp jumps)")
+    seed: int | None = Field(None, description="fixed seed of the challenge plan for tests and replays (None: CSPRNG)")
+    # One tracked face (tracker.py) and identity consistency (identity.py)
+    track_lost_s: float = Field(0.2, gt=0, le=5, description="during liveness/capture, no face this long restarts the challenge")
+    track_gap_s: float = Field(0.35, gt=0, le=5, description="frames further apart than this restart the challenge")
+    track_jump: float = Field(0.3, gt=0, le=5, description="a face box moving more than this fraction of its width between frames restarts")
+    identity_min_cosine: float | None = Field(None, ge=-1, le=1,
+                                              description="challenge frames vs capture; unset: the matching threshold")
     # Result record
     include_embedding: bool = Field(False, description="privacy: put the fused probe embedding in the result record")
     keep_guidance: int = Field(50, ge=0, le=1000, description="at most this many guidance events in the result record")

@@ -33,7 +33,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.IDLE: frozenset({State.SEARCHING}),
     State.SEARCHING: frozenset({State.GUIDING}),
     State.GUIDING: frozenset({State.SEARCHING, State.LIVENESS, State.CAPTURING}),
-    State.LIVENESS: frozenset({State.SEARCHING, State.CAPTURING}),
+    State.LIVENESS: frozenset({State.SEARCHING, State.GUIDING, State.CAPTURING}),  # GUIDING: track broke
     State.CAPTURING: frozenset({State.SEARCHING, State.GUIDING, State.MATCHING}),
     State.MATCHING: frozenset(),
     State.DONE: frozenset(),

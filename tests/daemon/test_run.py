@@ -21,8 +21,9 @@ from terminal.security.canonical import canonical_json
 from terminal.security.envelope import sign_command, verify_payload
 from tests.daemon.sockets import DatagramListener
 from tests.report.helpers import Central
-from tests.session.clips import blink_clip, video_frames, write_recording, yale
+from tests.session.clips import live_frames, video_frames, write_recording
 from tests.support.broker import Mosquitto
+from tests.support.shared import data
 
 pytestmark = pytest.mark.slow  # terminal run in a subprocess with a real broker and the real models
 
@@ -48,22 +49,18 @@ def pings_stop(d: Daemon, period: float, timeout: float = 15.0) -> bool:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A reference template of Yale subject 02, enrolled from the 'normal' shot with the real models."""
+    """The reference of the man in the live clip, enrolled from his ref.jpg with the real models."""
     d = tmp_path_factory.mktemp("ref")
-    import cv2
-
-    img = d / "subject02.png"
-    cv2.imwrite(str(img), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
     out = d / "ref.json"
-    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) == 0
+    img = data("live/fsw_bernard3073_data2/ref.jpg")
+    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY"]) == 0
     return json.loads(out.read_text())
 
 
 @pytest.fixture(scope="module")
 def live_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Subject 02 looking at the camera and blinking (open-eyed shot with the sleepy shot in between)."""
-    frames = blink_clip(yale(2, "normal"), yale(2, "sleepy"), seconds=4.0, blinks=(0.8, 2.4), fps=24.0)
-    return write_recording(frames, tmp_path_factory.mktemp("clips") / "live")
+    """A real live member: a man looking at the camera and blinking naturally (three blinks in 2.7 s)."""
+    return write_recording(live_frames("fsw_bernard3073_data2"), tmp_path_factory.mktemp("clips") / "live")
 
 
 def write_config(tmp: Path, broker: Mosquitto, source: Path, keep_images: bool = False, **extra: str) -> Path:

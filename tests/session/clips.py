@@ -1,4 +1,8 @@
-"""Recordings built from shared images: swaying photos (attacks), blink clips (live), darkened scenes."""
+"""Recordings built from shared images: swaying photos and spliced open/closed photos (both ATTACKS), real clips.
+
+A sequence spliced from still photos is the two-photo attack, never a live member: live members are the real
+videos of ../shared/data/live and videos/blink_selfie (``live_frames``, ``video_frames``).
+"""
 
 from __future__ import annotations
 
@@ -38,9 +42,9 @@ def photo_attack(image: np.ndarray, seconds: float, fps: float = 24.0, seed: int
     return [Frame(sway(image, i / fps, rng), i / fps, i) for i in range(n)]
 
 
-def blink_clip(open_img: np.ndarray, closed_img: np.ndarray, seconds: float, blinks: tuple[float, ...] = (1.0,),
-               blink_s: float = 0.17, fps: float = 24.0, seed: int = 0) -> list[Frame]:
-    """The open-eyed shot with the closed-eyed shot for ``blink_s`` at each time in ``blinks``, same sway."""
+def two_photo_attack(open_img: np.ndarray, closed_img: np.ndarray, seconds: float, blinks: tuple[float, ...] = (1.0,),
+                     blink_s: float = 0.17, fps: float = 24.0, seed: int = 0) -> list[Frame]:
+    """ATTACK: the open-eyed photo with the closed-eyed photo for ``blink_s`` at each time in ``blinks``, same sway."""
     rng = np.random.default_rng(seed)
     frames = []
     for i in range(round(seconds * fps)):
@@ -61,6 +65,13 @@ def video_frames(clip: str, start: int = 0, stop: int | None = None, fps: float 
             img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         out.append(Frame(img, i / fps, i))
     return out
+
+
+def live_frames(clip: str, stop: int | None = None) -> list[Frame]:
+    """A real live clip of ../shared/data/live at its own frame rate (re-timed from 0)."""
+    from tests.pad.attacks import live_clip
+
+    return live_clip(clip)[:stop]
 
 
 def write_recording(frames: list[Frame], path: Path) -> Path:

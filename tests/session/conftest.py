@@ -26,9 +26,9 @@ YALE_SKIP = ("OCCLUDED_GLASSES",)
 TEST_THRESHOLD = 0.45
 
 
-def session_config(**session: Any) -> Config:
-    """The default config with ``[session]`` overrides."""
-    return config_from_dict({"matching": {"threshold": TEST_THRESHOLD}, "session": session})
+def session_config(pad: dict[str, Any] | None = None, **session: Any) -> Config:
+    """The default config with ``[session]`` (and ``[pad]``) overrides."""
+    return config_from_dict({"matching": {"threshold": TEST_THRESHOLD}, "session": session, "pad": pad or {}})
 
 
 @pytest.fixture(scope="session")

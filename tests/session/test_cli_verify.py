@@ -9,7 +9,7 @@ import pytest
 
 from terminal.cli.main import main
 from terminal.session.schema import validate_result
-from tests.session.clips import blink_clip, photo_attack, write_recording, yale
+from tests.session.clips import live_frames, photo_attack, write_recording, yale
 from tests.support.shared import data
 
 pytestmark = pytest.mark.slow  # whole verification sessions through the CLI
@@ -23,19 +23,21 @@ def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return p
 
 
-def verify(cli_config: Path, source: str, *extra: str) -> list[str]:
-    ref = [str(data(f"yalefaces/subject04/{c}.jpg")) for c in ("happy", "centerlight")]
+def verify(cli_config: Path, source: str, *extra: str, ref: list[str] | None = None) -> list[str]:
+    ref = ref or [str(data(f"yalefaces/subject04/{c}.jpg")) for c in ("happy", "centerlight")]
     return ["verify", "--config", str(cli_config), "--reference", *ref, "--no-gate", "--source", source,
             "--gate-skip", "OCCLUDED_GLASSES", "--request-id", "cli-1", *extra]
 
 
 def test_verify_source_json(cli_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rec = write_recording(blink_clip(yale(4, "normal"), yale(4, "sleepy"), 3.0, blinks=(0.8,)), tmp_path / "live")
-    assert main(verify(cli_config, f"replay:{rec}", "--json")) == 0
+    rec = write_recording(live_frames("fsw_bernard3073_data2"), tmp_path / "live")  # a real live clip
+    ref = [str(data("live/fsw_bernard3073_data2/ref.jpg"))]
+    assert main(verify(cli_config, f"replay:{rec}", "--json", ref=ref)) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     record = lines[-1]
     validate_result(record)
     assert record["decision"] == "match" and record["request_id"] == "cli-1"
+    assert record["liveness"]["pad"]["passed"] and record["liveness"]["identity"]["passed"]
     events = lines[:-1]
     assert {e["type"] for e in events} >= {"state", "guidance", "liveness", "result"}
     assert all(e["request_id"] == "cli-1" for e in events)

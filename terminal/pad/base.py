@@ -1,0 +1,84 @@
+"""The PAD backend interface and the multi-frame fusion a session uses.
+
+A backend scores one frame given a stable face box: any frame source will do, so an infrared camera (a NoIR
+module with an IR LED on the light's second channel) can become a backend that reads its own frame of the
+same instant (docs/liveness.md, "Infrared").
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from terminal.pad.crop import Box, StableBox
+
+if TYPE_CHECKING:
+    from terminal.analysis.landmarker import FaceObservation
+
+log = logging.getLogger(__name__)
+
+
+class PadBackend(ABC):
+    """Scores how live one face looks: 1.0 = certainly a live face, 0.0 = certainly an attack."""
+
+    name: str
+
+    @abstractmethod
+    def score(self, image_rgb: np.ndarray, box: Box) -> float:
+        """The live probability of the face in ``box`` (x, y, w, h) of ``image_rgb`` (RGB uint8)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (interpreters, a second camera)."""
+
+
+class PadFusion:
+    """Scores up to ``frames`` gate-passing frames of one tracked face (one in ``every``) and fuses them (mean)."""
+
+    def __init__(self, backend: PadBackend, threshold: float, frames: int = 6, every: int = 3) -> None:
+        self.backend = backend
+        self.threshold = threshold
+        self.max_frames = frames
+        self.every = max(1, every)
+        self.scores: list[float] = []
+        self._box = StableBox()
+        self._offered = 0
+
+    def offer(self, image_rgb: np.ndarray, face: FaceObservation) -> bool:
+        """Consider one gate-passing frame; True if it was scored."""
+        box = self._box.update(face)  # keep the box history even on frames that are not scored
+        self._offered += 1
+        if self.full or (self._offered - 1) % self.every:
+            return False
+        self.scores.append(float(self.backend.score(image_rgb, box)))
+        return True
+
+    def reset(self) -> None:
+        """A new face: drop the scores and the box history."""
+        self.scores.clear()
+        self._box.reset()
+        self._offered = 0
+
+    @property
+    def full(self) -> bool:
+        """True once ``frames`` frames were scored."""
+        return len(self.scores) >= self.max_frames
+
+    @property
+    def score(self) -> float | None:
+        """The fused live score (mean over the scored frames), None before any."""
+        return float(np.mean(self.scores)) if self.scores else None
+
+    @property
+    def passed(self) -> bool:
+        """True when at least one frame was scored and the fused score reaches the threshold."""
+        s = self.score
+        return s is not None and s >= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``liveness.pad`` part of the result record: model, score, threshold, frames, passed."""
+        s = self.score
+        return {"model": self.backend.name, "score": None if s is None else round(s, 4),
+                "threshold": round(self.threshold, 4), "frames": len(self.scores), "passed": self.passed}

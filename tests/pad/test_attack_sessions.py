@@ -1,0 +1,78 @@
+"""Whole sessions on recorded attack clips, one per attack kind (the full set with figures: bench/bench_pad.py).
+
+Each attack uses a still or clip of the victim, so a session fooled by it would *match*: the test asserts it
+does not, and that the layer meant to stop it did. Clips are shortened (3 s challenge window) to keep the suite
+fast; the bench runs them at full length over five identities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from terminal.analysis.gate import QualityGate
+from terminal.camera.frame import Frame
+from terminal.matching.decision import Matcher
+from terminal.matching.enroll import enroll_images
+from terminal.matching.factory import build_matcher
+from terminal.matching.probe import FaceFinder
+from terminal.session import SessionRequest, VerificationSession
+from terminal.session.schema import validate_result
+from tests.pad.attacks import ATTACKS, identities
+from tests.session.conftest import session_config
+
+CFG = session_config(challenge_time_s=3.0)
+SECONDS = 4.0
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    """The real matcher at the test threshold."""
+    return build_matcher(CFG)
+
+
+@pytest.fixture(scope="module")
+def run(matcher: Matcher, still_finder: FaceFinder) -> Iterator[Callable[[str, list[Frame]], dict[str, Any]]]:
+    """Run one whole session of ``frames`` against the victim ``name``'s reference; returns the record."""
+    gate = QualityGate.from_config(CFG, mode="video")
+    refs: dict[str, Any] = {}
+
+    def go(name: str, frames: list[Frame]) -> dict[str, Any]:
+        ident = next(i for i in identities() if i.name == name)
+        if name not in refs:
+            refs[name] = enroll_images([ident.ref], matcher, still_finder)[0]
+        session = VerificationSession.from_config(CFG, SessionRequest(f"attack-{name}", refs[name]), gate, matcher)
+        for f in frames:
+            if session.feed(f):
+                break
+        else:
+            session.end_of_source()
+        assert session.result is not None
+        validate_result(session.result)
+        return session.result
+
+    yield go
+    gate.close()
+
+
+@pytest.mark.parametrize("kind", sorted(ATTACKS))
+def test_attack_is_not_accepted(kind: str, run: Callable[[str, list[Frame]], dict[str, Any]]) -> None:
+    ids = identities()
+    ident = ids[sorted(ATTACKS).index(kind) % len(ids)]
+    rec = run(ident.name, ATTACKS[kind](ident, seed=1, seconds=SECONDS))
+    live = rec["liveness"]
+    assert rec["decision"] != "match", (kind, rec["reason_code"], live)
+    if kind.startswith("print_"):  # no blink at all (and PAD would refuse it too)
+        assert rec["reason_code"] == "LIVENESS_FAILED"
+    elif kind in ("warped_eyelids", "two_photos", "screen_warped_blink"):  # blinks that are not real lids
+        assert rec["reason_code"] == "LIVENESS_FAILED"
+        blink = live["challenges"][-1]
+        assert blink["outcome"] == "failed" and blink["rejected_blinks"] >= 1, live
+    elif kind == "accomplice_offcentre":  # the empty view broke the track; the off-centre blink never counted
+        assert live["track"]["restarts"] >= 1 and rec["reason_code"] in ("LIVENESS_FAILED", "SOURCE_ENDED")
+    elif kind == "accomplice_centred":  # track restarts; the accomplice's own session cannot match the victim
+        assert live["track"]["restarts"] >= 1
+    elif kind == "screen_replay":  # real blinks: only the passive PAD layer can refuse a replay
+        assert rec["reason_code"] == "LIVENESS_FAILED" and live["pad"]["passed"] is False, live
