@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from terminal.camera.frame import Frame
 from terminal.camera.recording import RecordingWriter
 from terminal.security import keys
-from tests.session.clips import H, W, sway, yale
+from tests.session.clips import H, W, live_frames
 from tests.support.broker import free_port, wait_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,21 +27,38 @@ def empty_scene(t: float, rng: np.random.Generator) -> np.ndarray:
     return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
 
 
+def fill(img: np.ndarray) -> np.ndarray:
+    """A real clip's frame scaled to cover the W x H camera frame (centre crop: no pasted edge)."""
+    h, w = img.shape[:2]
+    s = max(W / w, H / h)
+    big = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
+    y0, x0 = (big.shape[0] - H) // 2, (big.shape[1] - W) // 2
+    return np.ascontiguousarray(big[y0:y0 + H, x0:x0 + W])
+
+
+def live_clip_at(clip: str, fps: float = FPS) -> list[Frame]:
+    """A real live clip (../shared/data/live) resampled to ``fps`` and filling the camera frame."""
+    src = live_frames(clip)
+    step = src[1].timestamp - src[0].timestamp
+    n = int(src[-1].timestamp * fps)
+    return [Frame(fill(src[min(round(i / fps / step), len(src) - 1)].image), i / fps, i) for i in range(n)]
+
+
 def walkup_story(fps: float = FPS) -> list[Frame]:
-    """Nobody (0-2.5 s), subject 02 walks up (2.5-5 s), the scene turns dark (5-7 s), light again with two
-    blinks (7-10 s), nobody (10-14 s). With walk-up on: idle, session + blink prompt, dark, result, idle."""
+    """Nobody (0-2.5 s), a real member (clm_franck, a real video) walks up (2.5-5 s), the scene turns dark
+    (5-7 s), light again and he blinks (at 7.8 s, 7-10 s), nobody (10-14 s). With walk-up on: idle, session +
+    blink prompt, dark, result, idle. The member is real video: spliced photos would be an attack."""
     rng = np.random.default_rng(13)
-    face, closed = yale(2, "normal"), yale(2, "sleepy")
+    member = live_frames("clm_franck")  # 24 fps; blinks at 2.1 s (hidden: nobody yet) and 7.8 s
     frames = []
     for i in range(round(14.0 * fps)):
         t = i / fps
         if t < 2.5 or t >= 10.0:
             img = empty_scene(t, rng)
-        elif 5.0 <= t < 7.0:
-            img = (sway(face, t, rng).astype(np.float32) * 0.05).astype(np.uint8)
         else:
-            blink = any(b <= t < b + 0.2 for b in (7.8, 8.8))
-            img = sway(closed if blink else face, t, rng)
+            img = fill(member[min(round(t * 24.0), len(member) - 1)].image)
+            if 5.0 <= t < 7.0:
+                img = (img.astype(np.float32) * 0.05).astype(np.uint8)
         frames.append(Frame(img, t, i))
     return frames
 

@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import cv2
 import pytest
 
 from terminal.analysis.guidance import MESSAGES
@@ -25,11 +24,11 @@ from terminal.kiosk.wire import REQUEST_TYP
 from terminal.security import keys
 from terminal.security.envelope import sign_command, verify_payload
 from terminal.security.errors import SignatureError
-from tests.kiosk.daemon import CENTRAL_KEY, FPS, KioskDaemon, kiosk_config, walkup_story, write_clip
+from tests.kiosk.daemon import CENTRAL_KEY, KioskDaemon, kiosk_config, live_clip_at, walkup_story, write_clip
 from tests.report.helpers import Central
-from tests.session.clips import blink_clip, yale
 from tests.support.broker import free_port
 from tests.support.browser import PAGE_STATE_JS, SMALLEST_TEXT_JS, chromium, require_chromium, resize, wait_until
+from tests.support.shared import data
 
 pytestmark = [pytest.mark.slow]
 SESSION_STATES = {"searching", "guiding", "liveness", "capturing", "matching"}
@@ -39,12 +38,10 @@ KPJ = "16001234567"
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Subject 02's reference template, enrolled with the real models."""
+    """The reference of the real member of the walk-up clip (clm_franck's ref.jpg), enrolled with the real models."""
     d = tmp_path_factory.mktemp("ref")
-    img = d / "subject02.png"
-    cv2.imwrite(str(img), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
     out = d / "ref.json"
-    assert main(["enroll", str(img), "--out", str(out), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) == 0
+    assert main(["enroll", str(data("live/clm_franck/ref.jpg")), "--out", str(out), "--skip", "UNSTEADY"]) == 0
     return out
 
 
@@ -178,8 +175,7 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
     broker = mosquitto_factory()
     tid = "kiosk-t2"
     central = Central(broker, f"terminal/{tid}/#")
-    clip = write_clip(blink_clip(yale(2, "normal"), yale(2, "sleepy"), seconds=4.0, blinks=(0.8, 2.4), fps=FPS),
-                      tmp_path / "live")
+    clip = write_clip(live_clip_at("clm_franck"), tmp_path / "live")  # a real member (blinks at 2.1 s and 7.8 s)
     port = free_port()
     cfg = kiosk_config(tmp_path, clip, port=port, broker_port=broker.port, tid=tid,
                        extra={"kiosk": {"request_timeout_s": "3.0", "result_hold_s": "2.0"}})

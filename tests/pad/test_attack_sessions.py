@@ -66,10 +66,12 @@ def test_attack_is_not_accepted(kind: str, run: Callable[[str, list[Frame]], dic
     assert rec["decision"] != "match", (kind, rec["reason_code"], live)
     if kind.startswith("print_"):  # no blink at all (and PAD would refuse it too)
         assert rec["reason_code"] == "LIVENESS_FAILED"
-    elif kind in ("warped_eyelids", "two_photos", "screen_warped_blink"):  # blinks that are not real lids
+    elif kind in ("warped_eyelids", "two_photos"):  # blinks the blendshapes saw, the lid geometry refused
         assert rec["reason_code"] == "LIVENESS_FAILED"
         blink = live["challenges"][-1]
         assert blink["outcome"] == "failed" and blink["rejected_blinks"] >= 1, live
+    elif kind == "screen_warped_blink":  # refused blinks, no blink seen through the screen, or PAD
+        assert rec["reason_code"] == "LIVENESS_FAILED"
     elif kind == "accomplice_offcentre":  # the empty view broke the track; the off-centre blink never counted
         assert live["track"]["restarts"] >= 1 and rec["reason_code"] in ("LIVENESS_FAILED", "SOURCE_ENDED")
     elif kind == "accomplice_centred":  # track restarts; the accomplice's own session cannot match the victim

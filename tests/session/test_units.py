@@ -84,7 +84,7 @@ def test_blink_needs_close_then_open() -> None:
 
 
 def test_turn_respects_side_and_mirroring() -> None:
-    cfg = SessionConfig(head_turn=True)
+    cfg = SessionConfig(head_turn=True, turn_min_parallax=0.0, response_min_s=0.0)  # side logic (parallax: test_liveface)
     for mirrored, sign in ((False, 1.0), (True, -1.0)):
         t = TurnChallenge(cfg, 0.0, "left", mirrored=mirrored)
         yaws = [0.0] * 3 + [sign * 15.0]
@@ -93,16 +93,17 @@ def test_turn_respects_side_and_mirroring() -> None:
         assert [wrong.update(face(yaw=y), i / 24) for i, y in enumerate([0.0] * 3 + [-sign * 15.0])][-1] == RUNNING
 
 
-def test_liveness_turn_follows_blink_and_seed_picks_side() -> None:
+def test_liveness_runs_the_plan_in_order() -> None:
     cfg = SessionConfig(head_turn=True, passive=False)
-    sides = {LivenessCheck(cfg, 0.0, seed).challenges[0].code for seed in range(3)}
-    assert sides == {C.LIVENESS_BLINK}
-    check = LivenessCheck(cfg, 0.0, 7)
+    check = LivenessCheck(cfg, 0.0, ["blink", "left"])
+    assert check.instruction == C.LIVENESS_BLINK
     for i, s in enumerate([0.1] * 4 + [0.7] * 2 + [0.1]):
         check.update(face(s), i / 24)
-    assert check.instruction in (C.LIVENESS_TURN_LEFT, C.LIVENESS_TURN_RIGHT)
-    turns = {LivenessCheck(cfg, 0.0, s)._turn for s in range(20)}
-    assert turns == {"left", "right"}  # the side is random, so a prepared video guesses wrong half the time
+    assert check.instruction == C.LIVENESS_TURN_LEFT and check.outcome == RUNNING
+    first = LivenessCheck(cfg, 0.0, ["right", "blink"])
+    assert first.instruction == C.LIVENESS_TURN_RIGHT  # the plan's order (drawn from the CSPRNG) is kept
+    plans = {tuple(LivenessCheck(cfg, 0.0).plan) for _ in range(50)}
+    assert {p for p in plans if "left" in p} and {p for p in plans if "right" in p}  # a video guesses wrong
 
 
 def test_best_frames_keeps_top_k() -> None:
