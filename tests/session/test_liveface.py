@@ -130,3 +130,19 @@ def test_parallax_separates_a_turning_head_from_a_turning_plane() -> None:
     plane = np.asarray(face_at(cx=330, size=95).landmarks)     # moved and scaled: one homography explains it
     head = np.asarray(face_at(depth_turn=0.25).landmarks)      # depth-dependent shift: no homography does
     assert parallax(base, plane) < 0.005 < 0.02 < parallax(base, head)
+
+
+def test_blink_before_the_response_window_is_not_an_answer() -> None:
+    from terminal.analysis.landmarker import FaceObservation as F
+    from terminal.session.liveness import PASSED, RUNNING, BlinkChallenge
+
+    def f(blink: float) -> F:
+        return F(landmarks=np.zeros((478, 3), np.float32), blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
+                 matrix=np.eye(4), bbox=(0, 0, 1, 1), yaw=0.0, pitch=0.0, roll=0.0, inter_eye_px=60.0)
+
+    cfg = SessionConfig(response_min_s=0.3)
+    early = BlinkChallenge(cfg, 0.0)  # a blink 0.1 s after the prompt: a prepared video, not an answer
+    assert [early.update(f(b), i / 30) for i, b in enumerate([0.1, 0.1, 0.1, 0.7, 0.1])][-1] == RUNNING
+    late = BlinkChallenge(cfg, 0.0)
+    seq = [0.1] * 12 + [0.7, 0.7, 0.1]  # closes at 0.4 s
+    assert [late.update(f(b), i / 30) for i, b in enumerate(seq)][-1] == PASSED
