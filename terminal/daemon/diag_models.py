@@ -74,8 +74,30 @@ def check_models(cfg: Config, image: np.ndarray | None = None) -> CheckResult:
         except Exception as err:  # a runtime's own error while running the model
             entry["error"] = f"{type(err).__name__}: {err}"
             problems.append(f"{name}: {type(err).__name__}: {err}")
+    if cfg.pad.enabled:
+        problems += _check_pad(cfg, frame, details)
     if problems:
         return CheckResult("models", "fail", "; ".join(problems), details)
     lmk, emb_info = details["landmarker"], details["embedder"]
     return CheckResult("models", "pass", f"{lmk['name']} ({lmk['faces']} face(s), {lmk['run_ms']} ms), "
                        f"{emb_info['name']} ({emb_info['dim']}-d, {emb_info['run_ms']} ms), sha256 ok", details)
+
+
+def _check_pad(cfg: Config, frame: np.ndarray, details: dict[str, dict[str, object]]) -> list[str]:
+    """The PAD models ([pad]): manifest, sha256, load, one score in [0, 1] on a centre box."""
+    from terminal.pad.factory import load_pad_backend
+
+    entry: dict[str, object] = {"name": "+".join(cfg.pad.models)}
+    details["pad"] = entry
+    try:
+        t0 = time.perf_counter()
+        backend = load_pad_backend(cfg)
+        entry["load_ms"] = round(1000 * (time.perf_counter() - t0))
+        h, w = frame.shape[:2]
+        t1 = time.perf_counter()
+        score = backend.score(frame, (w / 3, h / 3, w / 3, h / 3))
+        entry.update(run_ms=round(1000 * (time.perf_counter() - t1)), score=round(score, 3))
+        return [] if 0.0 <= score <= 1.0 else [f"PAD {entry['name']}: score {score} outside [0, 1]"]
+    except TerminalError as err:
+        entry["error"] = str(err)
+        return [str(err)]

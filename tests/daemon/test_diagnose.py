@@ -77,6 +77,7 @@ def test_diagnose_json_passes_on_healthy_terminal(tmp_path: Path, mosquitto_fact
     assert steps[-1]["brightness"] > steps[0]["brightness"] + 20
     assert checks["models"]["details"]["landmarker"]["faces"] == 1
     assert checks["models"]["details"]["embedder"]["norm"] == pytest.approx(1.0, abs=0.01)
+    assert 0.0 <= checks["models"]["details"]["pad"]["score"] <= 1.0  # the PAD pair loads and runs
     assert checks["mqtt"]["details"]["brokers"][0]["puback_ok"] is True
     assert checks["outbox"]["details"]["depth"] == 0
     assert snap.read_bytes()[:2] == b"\xff\xd8" and checks["snapshot"]["details"]["face"] is True
