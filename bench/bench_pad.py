@@ -93,16 +93,39 @@ def cost_ratio(cfg: object) -> dict[str, float]:
             "ratio": round(t_live / t_lm, 3), "frames": n}
 
 
+def parallax_figures(root: Path) -> None:
+    """Homography residual of the largest-yaw-change pair per clip: real clips vs tilted prints (docs/liveness.md)."""
+    from terminal.camera import open_source
+    from terminal.session.liveness import parallax
+
+    def run(frames: list) -> tuple[float, float]:
+        lm = FaceLandmarker(mode="video")
+        obs = [fs[0] for f in frames if (fs := lm.detect(f.image, timestamp_s=f.timestamp))]
+        lm.close()
+        i = min(range(len(obs)), key=lambda k: obs[k].yaw)
+        j = max(range(len(obs)), key=lambda k: obs[k].yaw)
+        return round(obs[j].yaw - obs[i].yaw, 1), round(parallax(obs[i].landmarks, obs[j].landmarks), 4)
+
+    for name in LIVE_CLIPS:
+        print("parallax live", name, run(live_clip(name)))
+    for clip in sorted((root / "attack" / "print_tilted").iterdir()):
+        print("parallax print_tilted", clip.name, run(list(open_source(f"replay:{clip}"))))
+
+
 def main() -> None:
     """Build, evaluate, print the figures."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", type=Path, default=Path("/tmp/pad_attack_set"))
     ap.add_argument("--ids", type=int, default=5, help="identities per attack kind (at least 4)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--parallax", action="store_true", help="only the head-turn parallax figures")
     args = ap.parse_args()
     cfg = config_from_dict({})
     t0 = time.time()
     build(args.dir, args.ids)
+    if args.parallax:
+        parallax_figures(args.dir)
+        return
     built = time.time() - t0
     outcomes = evaluate_dir(cfg, args.dir, [])
     from terminal.pad.evaluate import summarise

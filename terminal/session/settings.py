@@ -34,7 +34,7 @@ class SessionConfig(Section):
     head_turn: bool = Field(False, description="also ask for a head turn to a random side, at a random place in the plan")
     response_min_s: float = Field(0.15, ge=0, le=2,
                                   description="an action starting sooner than this after its prompt is not an answer")
-    turn_min_parallax: float = Field(0.02, ge=0, le=1,
+    turn_min_parallax: float = Field(0.05, ge=0, le=1,
                                      description="a turn must leave this homography residual (fraction of the eye span)")
     turn_min_deg: float = Field(12.0, gt=0, le=45, description="yaw change that counts as a head turn")
     blink_close: float = Field(0.35, gt=0, lt=1,

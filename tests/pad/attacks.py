@@ -206,7 +206,7 @@ def _accomplice(ident: Identity, other: Identity, seed: int, offset: float, seco
         face = other.frame(k)
         fh, fw = face.shape[:2]
         s = 1.1 * max(W / fw, H / fh) if fh > fw else 1.1 * min(W / fw, H / fh)  # face as big as the print's
-        m = np.float32([[s, 0, (W - fw * s) / 2 + offset * W], [0, s, (H - fh * s) / 2]])
+        m = np.array([[s, 0, (W - fw * s) / 2 + offset * W], [0, s, (H - fh * s) / 2]], np.float32)
         return cv2.warpAffine(face, m, (W, H), dst=canvas.copy(), borderMode=cv2.BORDER_TRANSPARENT)
 
     return _timeline(render, seed, seconds + 1.0)

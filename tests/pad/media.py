@@ -110,17 +110,17 @@ def hold(medium: np.ndarray, canvas: np.ndarray, t: float, scale: float, tilt_de
     """``medium`` held in front of the camera over ``canvas``: scaled, swaying, optionally tilted (perspective)."""
     H, W = canvas.shape[:2]
     h, w = medium.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     s = scale * min(W / w, H / h) * (1 + 0.02 * sway * np.sin(1.3 * t))
     cx = W / 2 + 10 * sway * np.sin(0.7 * t)
     cy = H / 2 + 7 * sway * np.sin(1.1 * t)
     rot = np.deg2rad(2.0 * sway * np.sin(0.9 * t))
     tilt = np.deg2rad(tilt_deg)
     corners = []
-    for x, y in src - np.float32([w / 2, h / 2]):
+    for x, y in src - np.array([w / 2, h / 2], np.float32):
         x, y = x * s, y * s
         k = 1.0 + np.sin(tilt) * x / (W * 1.2)   # the far side of a tilted sheet is smaller
         x, y = x * np.cos(tilt) * k, y * k
         corners.append([cx + x * np.cos(rot) - y * np.sin(rot), cy + x * np.sin(rot) + y * np.cos(rot)])
-    m = cv2.getPerspectiveTransform(src, np.float32(corners))
+    m = cv2.getPerspectiveTransform(src, np.array(corners, np.float32))
     return cv2.warpPerspective(medium, m, (W, H), dst=canvas.copy(), borderMode=cv2.BORDER_TRANSPARENT)
