@@ -57,6 +57,9 @@ def minimal_result(**over: Any) -> dict[str, Any]:
             "duration_s": None,
             "challenges": [],
             "passive": None,
+            "pad": None,
+            "identity": None,
+            "track": None,
         },
         "light": None,
         "timings": {
@@ -121,6 +124,9 @@ def test_challenge_detail_keys_are_typed() -> None:
             "duration_s": 1.2,
             "challenges": [ok],
             "passive": {"signal": "eyelid_deformation"},
+            "pad": {"model": "m", "score": 0.97, "threshold": 0.91, "frames": 6, "passed": True},
+            "identity": {"passed": True, "threshold": 0.55, "cosine": {"before": 0.9}},
+            "track": {"restarts": 0, "reasons": []},
         }
     )
     assert VerificationResult.model_validate(rec).wire()["liveness"]["challenges"] == [ok]

@@ -91,6 +91,7 @@ class VerificationSession:
         self._last_face_t: float | None = None
         self._capture_start: float | None = None
         self._light_state: LightState | None = None
+        self._announced: set[str] = set()
         self._bad_reference: TerminalError | None = None
         try:
             matcher.check_template(request.reference)
@@ -317,8 +318,11 @@ class VerificationSession:
         if self._light_state.converged and self.timings.light_converged is None:
             self.timings.mark("light_converged", t)
             self._emit_event({"type": "light", "event": "converged", "duty": round(self._light_state.duty, 3)})
-        if C.LIGHT_FAULT in self._light_state.faults:
-            self._say(C.LIGHT_FAULT, t)
+        if C.LIGHT_FAULT in self._light_state.faults and C.LIGHT_FAULT not in self._announced:
+            # Announced once: wished every frame it would fight the gate's instruction in the debouncer
+            # (two wishes a frame never stay 0.25 s) and the screen would freeze.
+            self._announced.add(C.LIGHT_FAULT)
+            self._say(C.LIGHT_FAULT, t, urgent=True)
 
     def _go(self, state: State, t: float) -> None:
         if self.machine.go(state, t):

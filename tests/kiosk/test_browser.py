@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 
 from terminal.analysis.guidance import MESSAGES
@@ -26,6 +27,7 @@ from terminal.security.envelope import sign_command, verify_payload
 from terminal.security.errors import SignatureError
 from tests.kiosk.daemon import CENTRAL_KEY, KioskDaemon, kiosk_config, live_clip_at, walkup_story, write_clip
 from tests.report.helpers import Central
+from tests.session.clips import yale
 from tests.support.broker import free_port
 from tests.support.browser import PAGE_STATE_JS, SMALLEST_TEXT_JS, chromium, require_chromium, resize, wait_until
 from tests.support.shared import data
@@ -47,7 +49,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def other_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Subject 05's reference: someone else for subject 02's face."""
+    """Yale subject 05's reference: someone else than the member of the clips."""
     d = tmp_path_factory.mktemp("ref5")
     img = d / "subject05.png"
     cv2.imwrite(str(img), cv2.cvtColor(yale(5, "normal"), cv2.COLOR_RGB2BGR))
