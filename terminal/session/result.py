@@ -73,7 +73,7 @@ class ChallengeReport(WireModel):
     """One liveness challenge; extra keys are its measured values (numbers, a reason, the blink signature)."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, bool | int | float | str | None | dict[str, Any]] = Field(init=False)
+    __pydantic_extra__: dict[str, bool | int | float | str | dict[str, Any] | None] = Field(init=False)
 
     kind: Literal["blink", "turn_left", "turn_right"]
     outcome: Literal["running", "passed", "failed"]
