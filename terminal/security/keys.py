@@ -23,6 +23,7 @@ from terminal.security.errors import KeyError_
 KEY_MODE = 0o600
 CREDENTIAL_NAME = "terminal_key"  # systemd: LoadCredential=terminal_key:/etc/terminal/credentials/terminal_key
 DEFAULT_NAME = "terminal_key.pem"
+INSTALLED_KEY = Path("/etc/terminal/credentials/terminal_key")  # firmware/install.sh; LoadCredential= source
 MAX_PEM_BYTES = 16384
 
 
@@ -118,11 +119,21 @@ def write_private(path: Path, key: Ed25519PrivateKey) -> None:
             os.unlink(tmp)
 
 
+def _present(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except PermissionError:
+        return True  # there, but root-only: reading it says "permission denied", which is the useful answer
+
+
 def terminal_key_path(state_dir: Path, configured: Path | None = None) -> Path:
-    """Where the terminal's key is: $CREDENTIALS_DIRECTORY/terminal_key, else [security] key_file, else state dir."""
+    """Where the terminal's key is: $CREDENTIALS_DIRECTORY/terminal_key (the service), else [security] key_file,
+    else the installed credential /etc/terminal/credentials/terminal_key (a technician's shell), else state dir."""
     cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
     if cred_dir and (Path(cred_dir) / CREDENTIAL_NAME).is_file():
         return Path(cred_dir) / CREDENTIAL_NAME
     if configured is not None:
         return Path(configured)
+    if _present(INSTALLED_KEY):
+        return INSTALLED_KEY
     return Path(state_dir) / DEFAULT_NAME

@@ -98,3 +98,19 @@ def test_sign_command_and_verify_result_with_openssl_keys(tmp_path: Path, capsys
     for extra, data in bad:
         assert run(["verify-result", *extra], data, monkeypatch) == 1, extra
     assert "INVALID" in capsys.readouterr().err
+
+
+def test_a_technician_shell_finds_the_installed_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Without $CREDENTIALS_DIRECTORY (a shell, not the service) ``keys show`` reads install.sh's key."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    installed = tmp_path / "etc" / "terminal_key"
+    key = keys.generate()
+    keys.write_private(installed, key)
+    monkeypatch.setattr(keys, "INSTALLED_KEY", installed)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[terminal]\nid = "shop-7"\nstate_dir = "{tmp_path / "state"}"\n')
+    assert main(["keys", "init", "--config", str(cfg)]) == 0 and "exists" in capsys.readouterr().out
+    assert main(["keys", "show", "--json", "--config", str(cfg)]) == 0
+    assert json.loads(capsys.readouterr().out)["kid"] == keys.thumbprint(key.public_key())
+    assert not (tmp_path / "state").exists()
