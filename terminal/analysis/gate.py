@@ -238,7 +238,7 @@ class QualityGate:
                             self._tiled_faces(image_rgb, timestamp_s))
                     return self._analyze_faces(image_rgb, look.faces, n, None)
                 faces = third_look(self._face_detector(), self._probe_landmarker(), image_rgb,
-                                   self.config.min_second_look_score)
+                                   self.config.min_second_look_score, self.config.min_profile_score)
                 if faces:
                     return self._analyze_faces(image_rgb, faces, max(len(faces), self._tiled_faces(
                         image_rgb, timestamp_s)), None)

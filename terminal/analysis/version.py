@@ -8,5 +8,5 @@ calibration made with another version (re-run the calibration after changing the
 from __future__ import annotations
 
 # 2026-12-02: glasses split (DARK_GLASSES, GLARE_ON_GLASSES, heavy frames; clear glasses pass), third look
-# (equalised / padded frame) before NO_FACE, washed-out judged on the forehead, yaw limit 15 -> 20 deg.
-GATE_VERSION = "2026-12-02.1"
+# (equalised / padded / zoomed frame) before NO_FACE, washed-out judged on the forehead, yaw limit 15 -> 20 deg.
+GATE_VERSION = "2026-12-02.2"

@@ -120,3 +120,16 @@ def test_distinct_uses_containment() -> None:
     assert containment(whole.box, cut.box) == 1.0
     assert distinct([cut, far, whole], 0.7) == [whole, far]
     assert distinct([cut, far, whole], 0.85) == [whole]
+
+
+@pytest.mark.parametrize("name", ["cmu_faces__an2i__an2i_up_neutral_open.png", "cmu_faces__kk49__kk49_up_angry_open.png"])
+def test_small_raised_chin_face_far_back_is_told_to_come_closer_not_no_face(full_gate: QualityGate, name: str) -> None:
+    img = quality_image("POSE_PITCH", name)
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (int(w * 1.5), int(h * 1.5)), interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 110, np.uint8)  # a member far back in a terminal-sized frame
+    y0, x0 = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+    frame[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    full_gate.reset()
+    v = full_gate.analyze(frame)
+    assert "NO_FACE" not in v.failures and {"FACE_TOO_SMALL", "POSE_PITCH"} <= set(v.failures), v.failures
