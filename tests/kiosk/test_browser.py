@@ -162,7 +162,10 @@ def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any
                 async with s.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers) as ws:
                     await ws.send_str(json.dumps(body))
                     while True:
-                        msg = json.loads((await ws.receive(timeout=10)).data)
+                        frame = await ws.receive(timeout=10)
+                        if frame.type != aiohttp.WSMsgType.TEXT:
+                            continue  # a preview JPEG (binary): this socket gets them too
+                        msg = json.loads(frame.data)
                         if msg.get("type") != "state":
                             return msg
             except aiohttp.WSServerHandshakeError as err:
