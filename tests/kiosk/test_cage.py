@@ -60,6 +60,7 @@ def test_unit_command_line_is_what_the_issue_asks() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_kiosk_command_shows_the_live_page(tmp_path: Path) -> None:
     require_cage()
     port, devtools = free_port(), free_port()

@@ -61,6 +61,7 @@ def test_render_once_and_cache(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_player_speaks_debounces_repeats_and_stops(tmp_path: Path) -> None:
     require_tools()
     cfg = VoiceConfig(enabled=True, device="null", repeat_after_s=0.3, max_repeats=2)
