@@ -4,27 +4,35 @@
 # qemu-aarch64-static on a small sample of recorded frames; every verdict and embedding is compared with the
 # x86-64 run of the same script (same codes, cosine >= 0.999). Then a set of broker-free unit tests runs there.
 #
-#   bench/arm64_check.sh [--per-class N] [--no-tests]     (as root: debootstrap and chroot need it)
+#   bench/arm64_check.sh [--per-class N] [--no-tests] [--suite bookworm|trixie]   (as root: debootstrap, chroot)
+#   --suite trixie: Debian 13 with Python 3.13 and the lock's cp313 wheels (default bookworm, Python 3.11).
 #
 # Needs: debootstrap, qemu-user-static (Debian packages), network to deb.debian.org and PyPI, ../shared/data.
 # Slow (emulation, ~20-50x): keep the sample small; the run is niced. Works without binfmt_misc: the chroot's
 # interpreter is started by qemu-aarch64-static explicitly, so nothing is registered in the kernel. Without
 # binfmt the arm64 interpreter cannot exec arm64 child processes, so tests that spawn subprocesses are left out.
-# Environment: ARM64_ROOT (default /var/tmp/arm64-root), DEBIAN_MIRROR, WORK (default /var/tmp/arm64-check).
+# Environment: ARM64_ROOT (default /var/tmp/arm64-root-SUITE), DEBIAN_MIRROR, WORK (default /var/tmp/arm64-check).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-per_class=2; tests=1
+per_class=2; tests=1; suite=bookworm
 while [ $# -gt 0 ]; do
   case "$1" in
     --per-class) per_class="$2"; shift ;;
     --no-tests) tests=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --suite) suite="$2"; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "arm64_check.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-root=${ARM64_ROOT:-/var/tmp/arm64-root}
+case "$suite" in
+  bookworm) pyver=3.11; glib=libglib2.0-0 ;;
+  trixie) pyver=3.13; glib=libglib2.0-0t64 ;;  # Debian 13 renamed it in the 64-bit time_t transition
+  *) echo "arm64_check.sh: --suite bookworm or trixie" >&2; exit 2 ;;
+esac
+cptag=cp${pyver/./}
+root=${ARM64_ROOT:-/var/tmp/arm64-root-$suite}
 work=${WORK:-/var/tmp/arm64-check}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 shared=${TERMINAL_SHARED:-$here/../shared}
@@ -45,12 +53,12 @@ fi
 # 1. Userland: first stage only (no arm64 code runs), then every downloaded package unpacked. Maintainer
 #    scripts are not needed for an interpreter and shared libraries.
 # (mediapipe's wheel links libEGL/libGLESv2 even for CPU inference; opencv-contrib's links libSM/libICE.)
-if [ ! -x "$root/usr/bin/python3.11" ] || [ ! -e "$root/usr/lib/aarch64-linux-gnu/libSM.so.6" ]; then
+if [ ! -x "$root/usr/bin/python$pyver" ] || [ ! -e "$root/usr/lib/aarch64-linux-gnu/libSM.so.6" ]; then
   umount "$root/proc" "$root/sys" 2>/dev/null || true
   rm -rf --one-file-system "$root"
-  say "debootstrap bookworm arm64 into $root"
+  say "debootstrap $suite arm64 into $root"
   nice debootstrap --arch=arm64 --foreign --variant=minbase \
-    --include=python3,libgl1,libglib2.0-0,libgomp1,libegl1,libgles2,libsm6,libice6 bookworm "$root" "$mirror" >"$work/debootstrap.log"
+    --include="python3,libgl1,$glib,libgomp1,libegl1,libgles2,libsm6,libice6" "$suite" "$root" "$mirror" >"$work/debootstrap.log"
   for deb in "$root"/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$root"; done
 fi
 cp "$qemu" "$root/usr/bin/qemu-aarch64-static"
@@ -79,21 +87,21 @@ mount --bind "$work/cpuinfo" "$root/proc/cpuinfo"
 export QEMU_CPU=cortex-a76
 # The environment passes through qemu to the guest (no arm64 /usr/bin/env: exec would need binfmt).
 run_arm() { PYTHONPATH=/opt/ct/site:/opt/ct PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \
-  nice chroot "$root" /usr/bin/qemu-aarch64-static /usr/bin/python3.11 "$@"; }
+  nice chroot "$root" /usr/bin/qemu-aarch64-static "/usr/bin/python$pyver" "$@"; }
 say "arm64 interpreter: $(run_arm -c 'import platform,sys; print(platform.machine(), sys.version.split()[0])')"
 
 # 2. The locked aarch64 wheels: downloaded with their hashes checked, installed into /opt/ct/site.
 lock=requirements.lock
 [ $tests -eq 1 ] && lock=requirements-dev.lock
 wheels="$work/wheels"
-TARGETS="aarch64:3.11" tools/lock_check.sh "$lock" "$wheels"
+TARGETS="aarch64:$pyver" tools/lock_check.sh "$lock" "$wheels"
 plats=(--platform manylinux2014_aarch64)
 for minor in $(seq 17 36); do plats+=(--platform "manylinux_2_${minor}_aarch64"); done
 rm -rf "$root/opt/ct"
 mkdir -p "$root/opt/ct/site"
-say "installing $lock (aarch64, cp311) into the arm64 userland"
-.venv/bin/python -m pip install --disable-pip-version-check -q --no-index --find-links "$wheels/aarch64-cp311" \
-  --require-hashes --no-deps --only-binary=:all: "${plats[@]}" --python-version 3.11 --implementation cp \
+say "installing $lock (aarch64, $cptag) into the arm64 userland"
+.venv/bin/python -m pip install --disable-pip-version-check -q --no-index --find-links "$wheels/aarch64-$cptag" \
+  --require-hashes --no-deps --only-binary=:all: "${plats[@]}" --python-version "$pyver" --implementation cp \
   --target "$root/opt/ct/site" -r "$lock"
 cp -r terminal bench tests examples pyproject.toml config.example.toml "$root/opt/ct/"
 mkdir -p "$root/opt/ct/models"
@@ -117,10 +125,10 @@ nice .venv/bin/python bench/arm64_compare.py --frames "$sample" --models "$here/
 say "arm64 run (emulated)"
 start=$(date +%s)
 run_arm /opt/ct/bench/arm64_compare.py --frames /opt/ct/sample --models /opt/ct/models --out /opt/ct/arm64.json
-cp "$root/opt/ct/arm64.json" "$work/aarch64.json"
+cp "$root/opt/ct/arm64.json" "$work/aarch64-$suite.json"
 say "arm64 run took $(( $(date +%s) - start )) s"
 status=0
-.venv/bin/python bench/arm64_compare.py --compare "$work/x86_64.json" "$work/aarch64.json" | tee "$work/compare.txt" || status=1
+.venv/bin/python bench/arm64_compare.py --compare "$work/x86_64.json" "$work/aarch64-$suite.json" | tee "$work/compare.txt" || status=1
 
 # 5. The Pi 4's CPU: does the gate (MediaPipe) load and run at all?
 say "Pi 4 CPU probe (cortex-a72, no LSE atomics)"
