@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
     p.add_argument("--margin", type=float, default=None,
                    help="calibrate pad: set the threshold this far below the live score found (0.05; few live items)")
     p.add_argument("--fmr", type=float, default=None, help="target false-match rate (default: [matching] target_fmr)")
+    p.add_argument("--bound", choices=["clopper-pearson", "identity-bootstrap"], default="clopper-pearson",
+                   help="upper bound the threshold must meet: binomial over all impostor pairs (default) or, "
+                        "stricter, resampling people (false matches cluster on look-alike people)")
     add_dataset_args(p)
     p.add_argument("--out", type=Path, default=None, help="write the TOML snippet here (default: stdout)")
     p.add_argument("--record", type=Path, default=None, help="also write the full calibration record as JSON")
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     data = [f"{d.parent.name}/{d.name}" for d in args.dirs]
     record = calibration_record(embedder, scores, fmrs, data, args.gate, embedded.counts(),
                                 skip=skip_codes(args) if args.gate else [], target_fmr=fmr,
-                                embeddings=embedded.embeddings, labels=embedded.labels)
+                                embeddings=embedded.embeddings, labels=embedded.labels, bound=args.bound)
     snippet = config_snippet(record, fmr)
     if args.out is not None:
         ensure_parent(args.out).write_text(snippet)

@@ -79,3 +79,53 @@ def threshold_for_bound(impostor: np.ndarray, target: float, confidence: float =
     if k >= imp.size:
         return float(np.nextafter(imp[-1], -np.inf)), True
     return float(np.nextafter(imp[k], np.inf)), True
+
+
+def identity_bootstrap_upper(embeddings: np.ndarray, labels: list[str], threshold: float, resamples: int = 1000,
+                             confidence: float = CONFIDENCE, seed: int = 0) -> float:
+    """Upper bound on the FMR at ``threshold`` by resampling *identities* with replacement.
+
+    Impostor pairs of the same people are correlated (one look-alike pair of people gives many false matches),
+    which the binomial bound ignores. Here each resample draws the people, not the pairs: per pair of people
+    (a, b) the false matches F[a, b] and pairs N[a, b] are counted once, a resample with counts w gives
+    FMR = w'Fw / w'Nw (two copies of one person are never an impostor pair: the diagonal is zero), and the
+    bound is the ``confidence`` quantile over the resamples.
+    """
+    lab = np.asarray(labels)
+    people, idx = np.unique(lab, return_inverse=True)
+    if len(people) < 2:
+        return 1.0
+    emb = np.asarray(embeddings, dtype=np.float32)
+    one_hot = np.zeros((len(lab), len(people)), np.float64)
+    one_hot[np.arange(len(lab)), idx] = 1.0
+    different = idx[:, None] != idx[None, :]
+    hits = ((emb @ emb.T) >= threshold) & different
+    f = one_hot.T @ hits.astype(np.float64) @ one_hot
+    n = one_hot.T @ different.astype(np.float64) @ one_hot
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(len(people), np.full(len(people), 1.0 / len(people)), size=resamples).astype(np.float64)
+    fm = np.einsum("ri,ij,rj->r", w, f, w)
+    pairs = np.einsum("ri,ij,rj->r", w, n, w)
+    rates = fm[pairs > 0] / pairs[pairs > 0]
+    return float(np.quantile(rates, confidence)) if rates.size else 1.0
+
+
+def threshold_for_identity_bound(embeddings: np.ndarray, labels: list[str], impostor: np.ndarray, target: float,
+                                 start: float, confidence: float = CONFIDENCE) -> float:
+    """The lowest threshold >= ``start`` whose identity-bootstrap upper bound is <= ``target``.
+
+    With the resamples fixed (one seed) each resample's FMR falls as the threshold rises, so the bound does too:
+    a binary search over the impostor scores above ``start`` finds it.
+    """
+    above = np.unique(np.asarray(impostor, dtype=np.float64))
+    candidates = [start] + [float(np.nextafter(x, np.inf)) for x in above[above >= start]]
+    lo, hi = 0, len(candidates) - 1
+    if identity_bootstrap_upper(embeddings, labels, candidates[hi], confidence=confidence) > target:
+        return candidates[hi]  # no impostor score left at or above it: the data cannot show more
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if identity_bootstrap_upper(embeddings, labels, candidates[mid], confidence=confidence) <= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return candidates[lo]

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from terminal.errors import ConfigError
-from terminal.matching.bounds import CONFIDENCE, clopper_pearson_upper, threshold_for_bound
+from terminal.matching.bounds import (
+    CONFIDENCE,
+    clopper_pearson_upper,
+    identity_bootstrap_upper,
+    threshold_for_bound,
+    threshold_for_identity_bound,
+)
 from terminal.matching.metrics import PairScores, far_resolvable, pair_scores, round_up, tar_at, threshold_at_far
 
 if TYPE_CHECKING:
@@ -31,13 +37,22 @@ def fmr_key(fmr: float) -> str:
     return f"{mantissa}e{int(exp)}"
 
 
-def calibrate(scores: PairScores, fmrs: list[float], confidence: float = CONFIDENCE) -> dict[str, dict[str, Any]]:
-    """For each target FMR: the lowest threshold at which the FMR's upper confidence bound (Clopper-Pearson,
-    over all impostor pairs) is at most the target, with the FMR, its bound and the TAR measured there."""
+BOUNDS = ("clopper-pearson", "identity-bootstrap")
+
+
+def calibrate(scores: PairScores, fmrs: list[float], confidence: float = CONFIDENCE, bound: str = BOUNDS[0],
+              embeddings: np.ndarray | None = None, labels: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """For each target FMR: the lowest threshold at which the FMR's upper confidence bound (Clopper-Pearson over
+    all impostor pairs, or, stricter, the identity bootstrap, which needs the embeddings) is at most the
+    target, with the FMR, its bound and the TAR measured there."""
+    if bound not in BOUNDS:
+        raise ValueError(f"unknown bound {bound!r} (known: {', '.join(BOUNDS)})")
     out = {}
     n = len(scores.impostor)
     for fmr in fmrs:
         raw, met = threshold_for_bound(scores.impostor, fmr, confidence)
+        if bound == "identity-bootstrap" and embeddings is not None and labels is not None:
+            raw = threshold_for_identity_bound(embeddings, labels, scores.impostor, fmr, raw, confidence)
         t = round_up(raw)
         false_matches = int((scores.impostor >= t).sum())
         out[fmr_key(fmr)] = {
@@ -88,22 +103,29 @@ def identity_folds(embeddings: np.ndarray, labels: list[str], fmr: float, shippe
 def calibration_record(embedder: Embedder, scores: PairScores, fmrs: list[float], data: list[str],
                        gate: bool, counts: dict[str, int], skip: list[str] | None = None,
                        target_fmr: float | None = None, embeddings: np.ndarray | None = None,
-                       labels: list[str] | None = None) -> dict[str, Any]:
+                       labels: list[str] | None = None, confidence: float = CONFIDENCE,
+                       bound: str = BOUNDS[0]) -> dict[str, Any]:
     """The provenance-carrying record that `terminal calibrate` writes: model, gate version, data, date,
     thresholds with their FMR bounds, and (given the embeddings) identity-disjoint folds at the target."""
     from terminal.analysis.version import GATE_VERSION
 
-    thresholds = calibrate(scores, fmrs)
+    thresholds = calibrate(scores, fmrs, confidence, bound, embeddings, labels)
     rec: dict[str, Any] = {
         "model": embedder.name, "model_version": embedder.version,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "target_fmr": target_fmr, "data": data, "gate": gate,
         "gate_version": GATE_VERSION if gate else None, "gate_skip": sorted(skip or []), "counts": counts,
         "genuine_pairs": len(scores.genuine), "impostor_pairs": len(scores.impostor),
-        "method": f"lowest threshold whose one-sided {CONFIDENCE:.0%} Clopper-Pearson upper bound on the FMR "
-                  "over all impostor pairs is at most the target",
+        "bound": bound,
+        "method": f"lowest threshold whose one-sided {confidence:.0%} upper bound on the FMR ({bound}; all "
+                  "impostor pairs) is at most the target; fmr_upper_bound is Clopper-Pearson, "
+                  "fmr_identity_bootstrap_upper resamples people (1000 resamples)",
         "thresholds": thresholds,
     }
+    if embeddings is not None and labels is not None:
+        for entry in thresholds.values():
+            entry["fmr_identity_bootstrap_upper"] = round(
+                identity_bootstrap_upper(embeddings, labels, entry["threshold"], confidence=confidence), 7)
     if embeddings is not None and labels is not None and target_fmr is not None:
         shipped = thresholds[fmr_key(target_fmr)]["threshold"]
         rec["identity_folds"] = identity_folds(embeddings, labels, target_fmr, shipped)

@@ -76,3 +76,42 @@ def test_shipped_calibration_matches_the_gate_version() -> None:
             "calibrate ../shared/data/match_clean ../shared/data/match_hard --gate --fmr 1e-3 --write-shipped`")
         entry = rec["thresholds"]["1e-3"]
         assert entry["bound_met"] and entry["fmr_upper_bound"] <= 1e-3 and rec["impostor_pairs"] > 10_000
+
+
+def test_identity_bootstrap_sees_a_look_alike_pair_of_people() -> None:
+    from terminal.matching.bounds import identity_bootstrap_upper
+
+    rng = np.random.default_rng(3)
+    labels = [f"id{i}" for i in range(30) for _ in range(4)]
+    centres = {name: rng.normal(size=64) for name in set(labels)}
+    centres["id1"] = centres["id0"] + rng.normal(scale=0.05, size=64)  # two people who look alike
+    emb = np.stack([centres[x] + rng.normal(scale=0.2, size=64) for x in labels])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    sims = emb @ emb.T
+    lab = np.array(labels)
+    i, j = np.triu_indices(len(lab), k=1)
+    imp = sims[i, j][lab[i] != lab[j]]
+    t = 0.8
+    k, n = int((imp >= t).sum()), imp.size
+    assert k == 16  # all from the look-alike pair: 4 x 4 images
+    # The binomial bound treats the 16 as independent; resampling people knows they are one pair of people.
+    assert identity_bootstrap_upper(emb, labels, t) > clopper_pearson_upper(k, n)
+
+
+def test_identity_bound_threshold_meets_its_bound() -> None:
+    from terminal.matching.bounds import identity_bootstrap_upper
+
+    rng = np.random.default_rng(4)
+    labels = [f"id{i}" for i in range(40) for _ in range(3)]
+    centres = {name: rng.normal(size=32) for name in set(labels)}
+    emb = np.stack([centres[x] + rng.normal(scale=0.4, size=32) for x in labels])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    lab = np.array(labels)
+    i, j = np.triu_indices(len(lab), k=1)
+    scores = PairScores(genuine=(emb @ emb.T)[i, j][lab[i] == lab[j]], impostor=(emb @ emb.T)[i, j][lab[i] != lab[j]])
+    cp = calibrate(scores, [1e-2])["1e-2"]
+    boot = calibrate(scores, [1e-2], bound="identity-bootstrap", embeddings=emb, labels=labels)["1e-2"]
+    assert boot["threshold"] >= cp["threshold"]
+    assert identity_bootstrap_upper(emb, labels, boot["threshold"]) <= 1e-2
+    with pytest.raises(ValueError):
+        calibrate(scores, [1e-2], bound="guess")
