@@ -119,6 +119,13 @@ class FaceLandmarker:
             min_face_detection_confidence=min_detection_confidence, output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
+        import mediapipe
+
+        from terminal.pimodel import lse_problem
+
+        problem = lse_problem(Path(mediapipe.__file__).parent)  # a SIGILL abort otherwise (Pi 4)
+        if problem:
+            raise ModelError(f"cannot run the face landmarker here: {problem}")
         try:
             self._task: Any = vision.FaceLandmarker.create_from_options(options)
         except Exception as err:  # MediaPipe raises RuntimeError/ValueError with a long status text
