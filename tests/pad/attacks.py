@@ -61,7 +61,7 @@ def _live(name: str, open_idx: int, closed_idx: int) -> Identity:
 
 
 def identities() -> list[Identity]:
-    """The victims of the attack set: live clips whose reference the gate accepts (closed frames by eye, README)."""
+    """The victims of the attack set: the live clips whose frames pass the gate (all but fsw_aadhyap_v1); closed-eye frames by eye (README)."""
     return [_live("clm_franck", 0, 51), _live("fsw_bernard3073_data2", 12, 5),
             _live("fsw_manikamakam_data1", 30, 9), _live("fsw_sakshikakde_data1", 0, 27),
             _live("fsw_bernard3073_data1", 0, 41)]
