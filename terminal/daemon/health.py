@@ -6,12 +6,9 @@ import importlib.metadata
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from terminal import __version__
-
-if TYPE_CHECKING:
-    from terminal.daemon.app import TerminalDaemon
 
 _PACKAGES = ("mediapipe", "ai-edge-litert", "tflite-runtime", "paho-mqtt", "gpiozero", "numpy")
 
@@ -59,31 +56,43 @@ def base_health(uptime: Uptime, vers: dict[str, str]) -> dict[str, Any]:
     return {"uptime_s": uptime(), "cpu_temp_c": cpu_temperature_c(), "load_1m": load_average(), "versions": vers}
 
 
-def status_line(d: TerminalDaemon) -> str:
-    """The one-line state systemd shows as STATUS= (``systemctl status terminal``)."""
-    cam = d.camera.describe()
+class HealthBoard:
+    """The health snapshot: built by the frame loop (the only thread touching camera, light and session),
+    read by the MQTT thread for the health message. Replacing one dict reference is atomic."""
+
+    def __init__(self, uptime: Uptime, vers: dict[str, str]) -> None:
+        self.uptime = uptime
+        self.versions = vers
+        self._snapshot: dict[str, Any] = {}
+
+    def publish(self, snapshot: dict[str, Any]) -> None:
+        """Frame loop: the latest state."""
+        self._snapshot = snapshot
+
+    def health(self) -> dict[str, Any]:
+        """MQTT thread: the daemon's fields of the health message (a copy of the last snapshot)."""
+        return {**base_health(self.uptime, self.versions), **self._snapshot}
+
+
+def status_line(snap: dict[str, Any], walkup: bool) -> str:
+    """The one-line state systemd shows as STATUS= (``systemctl status terminal``), from a snapshot."""
+    cam = snap["camera"]
+    link = snap["link_state"]
+    mqtt = "mqtt up" if link["state"] in ("up", "disabled") else \
+        f"mqtt {link['state']} {link.get('down_for_s') or 0:.0f}s"
+    alarms = snap.get("alarms") or []
+    tail = [mqtt] + ([f"ALARM {' '.join(alarms)}"] if alarms else [])
     if cam["state"] != "up":
-        return f"camera down: {cam.get('error', 'not open')} (retrying)"
-    parts = [f"session {d.session.request.request_id}: {d.session.state.value}" if d.session
-             else ("idle, walk-up mode" if d.walkup_reference is not None else "idle, waiting for verify")]
+        return ", ".join([f"camera down: {cam.get('error', 'not open')} (retrying)", *tail])
+    s = snap.get("session")
+    parts = [f"session {s['request_id']}: {s['state']}" if s
+             else ("idle, walk-up mode" if walkup else "idle, waiting for verify")]
+    if snap.get("diagnose", {}).get("running"):
+        parts.append("diagnose running")
     parts.append(f"{cam['fps']:.0f} fps")
-    parts.append("mqtt up" if d.link is not None and d.link.connected else "mqtt down")
-    depth = d.outbox.count() if d.outbox is not None else 0
+    depth = snap.get("outbox_depth", 0)
     if depth:
         parts.append(f"outbox {depth}")
-    if d.light_error:
+    if snap["light"].get("error"):
         parts.append("light fault")
-    return ", ".join(parts)
-
-
-def health_fields(d: TerminalDaemon) -> dict[str, Any]:
-    """The daemon's fields of the periodic health message (read-only: called from the MQTT thread)."""
-    h = base_health(d.uptime, d.versions)
-    h["camera"] = d.camera.describe()
-    h["light"] = {"available": d.devices is not None, "error": d.light_error,
-                  "duty": round(d.devices.duty, 3) if d.devices is not None else None}
-    s = d.session
-    h["session"] = {"state": s.state.value, "request_id": s.request.request_id} if s is not None else None
-    h["sessions_done"] = d.sessions_done
-    h["watchdog"] = {"enabled": d.watchdog.enabled, "pings": d.watchdog.pings}
-    return h
+    return ", ".join(parts + tail)

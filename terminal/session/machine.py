@@ -51,6 +51,8 @@ class SessionRequest:
     request_id: str
     reference: Template
     deadline: float | None = None
+    result_id: str | None = None  # reserved when the request was accepted (terminal.report.ledger)
+    member_ref: str | None = None  # the central system's reference, echoed in the result
 
 
 class VerificationSession:
@@ -382,7 +384,8 @@ class VerificationSession:
             light = {"duty": round(float(ls.duty), 4), "converged": self.timings.light_converged is not None,
                      "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
         return result_wire(
-            result_id=new_result_id(), request_id=self.request.request_id, terminal_id=self.terminal_id,
+            result_id=self.request.result_id or new_result_id(), request_id=self.request.request_id,
+            terminal_id=self.terminal_id, member_ref=self.request.member_ref,
             started_at=self.started_at, finished_at=utc_iso(), decision=decision,
             reason_code=reason_code, reason=reason, message=guidance_text(shown, self.cfg.languages),
             score=None if match is None else round(float(match.score), 4),

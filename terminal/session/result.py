@@ -175,6 +175,8 @@ class VerificationResult(WireModel):
     signature: str | SkipJsonSchema[None] = Field(
         None, description="detached JWS (EdDSA/Ed25519) over the RFC 8785 canonical record without this field, "
                           "added when the result is queued (docs/security.md)")
+    member_ref: Annotated[str, Field(max_length=128)] | SkipJsonSchema[None] = Field(
+        None, description="the verify command's member_ref, echoed; present only when it carried one")
     capture_file: str | SkipJsonSchema[None] = Field(
         None, description="name of the best frame kept on the terminal under <state_dir>/captures; present only "
                           "when terminal.keep_images = true (never sent)")

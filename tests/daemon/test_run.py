@@ -291,7 +291,7 @@ def test_camera_failure_is_reported_retried_and_recovers(
     shutil.copytree(live_clip, rec)
     cfg = write_config(tmp_path, broker, rec)
     cfg.write_text(cfg.read_text().replace("[terminal]", "[daemon]\ncamera_retry_min_s = 0.2\ncamera_retry_max_s = 0.4\n"
-                                           "camera_down_grace_s = 1.5\n[terminal]"))
+                                           "camera_down_grace_s = 1.5\ncommand_wait_s = 0.5\n[terminal]"))
     d = Daemon(cfg, watchdog_s=0.4)
     try:
         d.wait_for("READY=1")

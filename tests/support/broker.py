@@ -167,6 +167,8 @@ class TcpProxy:
         self.port = int(self._listener.getsockname()[1])
         self._up = threading.Event()
         self._up.set()
+        self._flowing = threading.Event()  # cleared by stall(): connections stay open, no byte moves
+        self._flowing.set()
         self._closed = False
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -196,10 +198,10 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
-            while data := src.recv(65536):
+            while self._flowing.wait() and (data := src.recv(65536)):
+                self._flowing.wait()
                 dst.sendall(data)
         except OSError:
             pass
@@ -223,9 +225,18 @@ class TcpProxy:
         """Accept connections again."""
         self._up.set()
 
+    def stall(self) -> None:
+        """Keep every connection open but move no byte (a dead uplink that does not reset)."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Move bytes again after ``stall``."""
+        self._flowing.set()
+
     def close(self) -> None:
         """Stop the proxy."""
         self._closed = True
+        self._flowing.set()
         self.cut()
         self._listener.close()
 
