@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from terminal.errors import TerminalError
 from terminal.report.ledger import AcceptedRequest, RequestLedger
+from terminal.session.result import VerificationResult
 from terminal.session.tally import QualityTally, Timings
 from terminal.stamps import utc_iso
-from terminal.session.result import VerificationResult
 
 if TYPE_CHECKING:
     from terminal.matching.decision import Matcher

@@ -32,7 +32,8 @@ def svc(tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]) -> Any:
     clip, _ = clip_and_ref
     cfg_file = tmp_path / "c.toml"
     cfg_file.write_text(f'[terminal]\nid = "t-c"\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
-                        f'source = "{clip}"\nfps = 24.0\n[mqtt]\nenabled = false\n[light]\npin_factory = "mock"\n')
+                        f'source = "{clip}"\nfps = 24.0\n[mqtt]\nenabled = false\nallow_insecure = true\n'
+                        f'[security]\nrequire_signed_commands = false\n[light]\npin_factory = "mock"\n')
     s = build_services(load_config(cfg_file), default_source_factory, mock_factory(), lambda _t: None)
     yield s
     s.gate.close()  # MediaPipe's landmarker must be closed, not left to the garbage collector

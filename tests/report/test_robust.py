@@ -184,3 +184,20 @@ def test_link_thread_failure_is_restarted_and_reported(mosquitto_factory: Any, t
     finally:
         link.stop()
         central.close()
+
+
+def test_the_fuzz_corpus_in_process_every_command_answered_once_never_internal(tmp_path: Path) -> None:
+    """The same 2,000 cases bench/fuzz_commands.py sends through the broker, straight into the processor."""
+    from tests.report.fuzz_corpus import corpus
+
+    p = processor(tmp_path)
+    p.handler = lambda name, payload, reply: reply({"accepted": True, "state": "searching"} if name == "verify"
+                                                   else {"cancelled": False, "reason": "no such session running"}
+                                                   if name == "cancel" else {"diagnostics": {}})
+    outcomes = []
+    for name, raw, _kind in corpus(2000, 1, template_dict()):
+        out, replies = send(p, name, raw)
+        assert len(replies) == 1, (name, raw[:100])
+        outcomes.append(out)
+    assert "INTERNAL" not in outcomes and outcomes.count("HANDLED") > 100
+    assert send(p, "ping", '{"request_id": "alive"}')[0] == "OK"

@@ -100,7 +100,10 @@ class FuzzRun:
                     "request_id": f"full-{self.seed}", "deadline": time.time() + 600, "template": self.reference,
                     "timeout_s": 1.0}, wait=30)
                 self._send_all(central, cases[a:b], a)
-                disk["alarm_seen"] = any("storage_full" in h.get("alarms", []) for h in list(central.health))
+                end = time.monotonic() + 8  # the health message (every 2 s) carries the alarm
+                while time.monotonic() < end and not disk.get("alarm_seen"):
+                    disk["alarm_seen"] = any("storage_full" in h.get("alarms", []) for h in list(central.health))
+                    time.sleep(0.1)
                 filler.unlink()
                 time.sleep(2.5)  # the frame loop's probe clears the alarm once a write succeeds
                 disk["verify_after_freeing"] = central.send("verify", {

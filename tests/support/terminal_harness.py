@@ -212,6 +212,9 @@ backoff_min_s = 0.2
 backoff_max_s = 1.0
 connect_timeout_s = 3.0
 keepalive_s = 5
+allow_insecure = true
+[security]
+require_signed_commands = false
 [light]
 pin_factory = "mock"
 [session]
