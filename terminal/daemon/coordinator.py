@@ -83,7 +83,8 @@ class SessionCoordinator:
             seconds = min(seconds if seconds is not None else float("inf"), float(payload["timeout_s"]))
         result_id = new_result_id()
         info = {"member_ref": payload.get("member_ref"), "deadline": payload.get("deadline"),
-                "timeout_s": payload.get("timeout_s"), "n_reference": template.count}
+                "timeout_s": payload.get("timeout_s"), "n_reference": template.count,
+                "reference_sha256": template.sha256}
         try:
             self.svc.ledger.accept(rid, result_id, info)  # fsynced before anyone hears "accepted"
         except StorageError as err:
@@ -160,7 +161,7 @@ class SessionCoordinator:
         return interrupted_record(
             req.request_id, req.result_id or new_result_id(), self.svc.cfg.terminal.id, self.svc.matcher,
             started_at=session.started_at, reason_code=code, reason=reason, member_ref=req.member_ref,
-            n_reference=req.reference.count, frames=session._frames)
+            n_reference=req.reference.count, frames=session._frames, reference_sha256=req.reference.sha256)
 
     def cancel(self, reason: str) -> str | None:
         """End the running session as cancelled (its result stored); its request id, or None if idle."""

@@ -27,7 +27,7 @@ INTERRUPTED = "INTERRUPTED"
 
 def interrupted_record(request_id: str, result_id: str, terminal_id: str, matcher: Matcher | None, *,
                        started_at: str, reason_code: str, reason: str, member_ref: str | None = None,
-                       n_reference: int = 0, frames: int = 0) -> dict[str, Any]:
+                       n_reference: int = 0, frames: int = 0, reference_sha256: str | None = None) -> dict[str, Any]:
     """A ``failed`` result for a request whose session could not reach a decision."""
     emb = matcher.embedder if matcher is not None else None
     return VerificationResult(
@@ -38,8 +38,9 @@ def interrupted_record(request_id: str, result_id: str, terminal_id: str, matche
                 "landmarker": None, "fusion": matcher.fusion if matcher is not None else None},
         n_probe=0, n_reference=n_reference, quality=QualityTally().to_dict(), guidance=[],
         liveness={"enabled": False, "outcome": "not_finished", "reason": None, "duration_s": None,
-                  "challenges": [], "passive": None},
+                  "challenges": [], "passive": None, "pad": None, "identity": None, "track": None},
         light=None, timings=Timings().to_dict(), frames=frames, member_ref=member_ref,
+        reference_sha256=reference_sha256,
     ).wire()
 
 
@@ -48,6 +49,7 @@ def record_for(row: AcceptedRequest, terminal_id: str, matcher: Matcher | None) 
     return interrupted_record(
         row.request_id, row.result_id, terminal_id, matcher, started_at=utc_iso(row.accepted_at),
         reason_code=INTERRUPTED, member_ref=row.info.get("member_ref"), n_reference=int(row.info.get("n_reference", 0)),
+        reference_sha256=row.info.get("reference_sha256"),
         reason="the terminal restarted (crash, power loss or kill) before this session reached a decision")
 
 

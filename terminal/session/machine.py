@@ -42,17 +42,15 @@ _LIVENESS_QUIET = frozenset({C.EYES_CLOSED, C.UNSTEADY, C.BLURRY, C.POSE_YAW, C.
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """What the central system asks for: a request id, the member's reference template, an optional deadline.
-
-    ``deadline`` is a duration in seconds of frame time from the session's first frame; the session ends at
-    ``min(deadline, session.timeout_s)``. (A caller holding a wall-clock deadline passes ``deadline - now``.)
-    """
+    """What the central system asks for: a request id, the member's reference template, an optional deadline
+    (seconds of frame time from the first frame; the session ends at ``min(deadline, session.timeout_s)``), the
+    result id reserved when the request was accepted (terminal.report.ledger) and a ``member_ref`` to echo."""
 
     request_id: str
     reference: Template
     deadline: float | None = None
-    result_id: str | None = None  # reserved when the request was accepted (terminal.report.ledger)
-    member_ref: str | None = None  # the central system's reference, echoed in the result
+    result_id: str | None = None
+    member_ref: str | None = None
 
 
 class VerificationSession:
@@ -385,17 +383,16 @@ class VerificationSession:
                      "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
         return result_wire(
             result_id=self.request.result_id or new_result_id(), request_id=self.request.request_id,
-            terminal_id=self.terminal_id, member_ref=self.request.member_ref,
-            started_at=self.started_at, finished_at=utc_iso(), decision=decision,
-            reason_code=reason_code, reason=reason, message=guidance_text(shown, self.cfg.languages),
+            terminal_id=self.terminal_id, member_ref=self.request.member_ref, started_at=self.started_at,
+            finished_at=utc_iso(), decision=decision, reason_code=reason_code, reason=reason,
+            message=guidance_text(shown, self.cfg.languages),
             score=None if match is None else round(float(match.score), 4),
             threshold=round(float(match.threshold if match else self.matcher.threshold), 4),
             models={"embedder": {"name": emb.name, "version": emb.version},
                     "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
                     "fusion": self.matcher.fusion},
-            n_probe=0 if match is None else int(match.n_probe),
+            n_probe=0 if match is None else int(match.n_probe), quality=self.tally.to_dict(),
             n_reference=int(self.request.reference.count), reference_sha256=self.request.reference.sha256,
-            quality=self.tally.to_dict(),
             guidance=[{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
                       for e in self.guidance.history[: self.cfg.keep_guidance]],
             liveness=liveness, light=light, timings=self.timings.to_dict(), frames=self._frames,

@@ -1,4 +1,4 @@
-"""A live clip (a Yale subject blinking) and the same subject's enrolled reference template, for black-box runs."""
+"""A real live member clip and the same person's enrolled reference template, for black-box runs."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ from pathlib import Path
 from typing import Any
 
 
-def live_clip_and_reference(d: Path, seconds: float = 4.0) -> tuple[Path, dict[str, Any]]:
-    """Write the clip under ``d/live`` and enrol ``d/ref.json`` with the real models; (clip, template dict)."""
-    import cv2
-
+def live_clip_and_reference(d: Path) -> tuple[Path, dict[str, Any]]:
+    """A man looking at the camera and blinking (``live/fsw_bernard3073_data2``) under ``d/live``, and his
+    reference enrolled from its ref.jpg with the real models; (clip, template dict)."""
     from terminal.cli.main import main as cli
-    from tests.session.clips import blink_clip, write_recording, yale
+    from tests.session.clips import live_frames, write_recording
+    from tests.support.shared import data
 
     d.mkdir(parents=True, exist_ok=True)
-    clip = write_recording(blink_clip(yale(2, "normal"), yale(2, "sleepy"), seconds=seconds, blinks=(0.8, 2.4),
-                                      fps=24.0), d / "live")
-    img = d / "subject02.png"
-    cv2.imwrite(str(img), cv2.cvtColor(yale(2, "normal"), cv2.COLOR_RGB2BGR))
-    if cli(["enroll", str(img), "--out", str(d / "ref.json"), "--skip", "UNSTEADY,OCCLUDED_GLASSES"]) != 0:
+    clip = write_recording(live_frames("fsw_bernard3073_data2"), d / "live")
+    if cli(["enroll", str(data("live/fsw_bernard3073_data2/ref.jpg")), "--out", str(d / "ref.json"),
+            "--skip", "UNSTEADY"]) != 0:
         raise RuntimeError("enrolment of the reference failed")
     return clip, json.loads((d / "ref.json").read_text())
