@@ -160,14 +160,17 @@ def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any
         async with aiohttp.ClientSession() as s:
             try:
                 async with s.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers) as ws:
-                    await ws.send_str(json.dumps(body))
+                    sent = False
                     while True:
-                        frame = await ws.receive(timeout=10)
+                        frame = await ws.receive(timeout=60)
                         if frame.type != aiohttp.WSMsgType.TEXT:
                             continue  # a preview JPEG (binary): this socket gets them too
                         msg = json.loads(frame.data)
                         if msg.get("type") != "state":
                             return msg
+                        if not sent and msg.get("screen") == "idle":  # the terminal is ready (camera up)
+                            await ws.send_str(json.dumps(body))
+                            sent = True
             except aiohttp.WSServerHandshakeError as err:
                 return err.status
 
