@@ -76,13 +76,13 @@ PARSER = build_parser()
 
 
 def verify_result(data: bytes, pub: Path, *extra: str) -> int:
-    """``terminal verify-result --key pub [extra] < data`` in process (the CLI's parser and handler, as
+    """``terminal verify-result --key TID=pub [extra] < data`` in process (the CLI's parser and handler, as
     ``terminal.cli.main.main`` runs them, built once); its exit code."""
     old = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(data))
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            args = PARSER.parse_args(["verify-result", "--key", str(pub), *extra])
+            args = PARSER.parse_args(["verify-result", "--key", f"{TID}={pub}", *extra])
             try:
                 return int(args.func(args) or 0)
             except TerminalError as err:
@@ -206,7 +206,7 @@ def subprocess_check(k: int, rng: random.Random, pub: Path, key: Any) -> dict[st
         pos = rng.randrange(len(b))
         b[pos] ^= 1 << rng.randrange(8)
         for data, field, want in ((bytes(b), "forged_rejected", 1), (raw, "genuine_accepted", 0)):
-            rc = subprocess.run([str(exe), "verify-result", "--key", str(pub)], input=data,
+            rc = subprocess.run([str(exe), "verify-result", "--key", f"{TID}={pub}"], input=data,
                                 capture_output=True, timeout=60).returncode
             res[field] += rc == want
     return res

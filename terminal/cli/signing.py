@@ -13,8 +13,9 @@ from terminal.cli.common import print_json
 from terminal.errors import ConfigError
 from terminal.security import keys
 from terminal.security.canonical import strict_loads
-from terminal.security.envelope import sign_command, verify_payload
+from terminal.security.envelope import sign_command
 from terminal.security.errors import SignatureError
+from terminal.security.keyring import load_keyring, parse_key_arg, verify_bound
 
 MAX_INPUT = 4 * 1024 * 1024
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -32,8 +33,11 @@ def register(sub: Any) -> None:
     s.set_defaults(func=_sign)
     v = sub.add_parser("verify-result", help="central side: check a result payload from stdin exactly as "
                                              "received; exit 0 only when the signature is valid")
-    v.add_argument("--key", type=Path, action="append", required=True,
-                   help="terminal public key (PEM); repeat to accept any of several")
+    v.add_argument("--key", action="append", default=[],
+                   help="TERMINAL_ID=PUBLIC.pem: a terminal's public key, bound to its id (repeat for several); "
+                        "a bare PUBLIC.pem only alone and with --terminal")
+    v.add_argument("--keyring", type=Path, default=None,
+                   help="JSON (or .toml) file mapping terminal id -> public key PEM path (or a list of paths)")
     v.add_argument("--request-id", default=None, help="also require this request id (a replay for another fails)")
     v.add_argument("--terminal", default=None, help="also require this terminal id")
     v.add_argument("--json", action="store_true", help="print the verified result as one JSON line")
@@ -64,10 +68,14 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    public = [keys.load_public(p) for p in args.key]
+    ring = [parse_key_arg(k) for k in args.key]
+    if args.keyring is not None:
+        ring += load_keyring(args.keyring)
+    if not ring:
+        raise ConfigError("verify-result: give --key TERMINAL_ID=PUBLIC.pem (repeatable) or --keyring FILE")
     raw = _stdin()
     try:
-        result = verify_payload(raw, public)
+        result = verify_bound(raw, ring, terminal=args.terminal)
         for field, want in (("request_id", args.request_id), ("terminal_id", args.terminal)):
             if want is not None and result.get(field) != want:
                 raise SignatureError("wrong_target", f"{field} is {str(result.get(field))[:70]!r}, not {want!r}")

@@ -39,7 +39,10 @@ def _canonical(obj: Any) -> bytes:
 def sign_payload(payload: dict[str, Any], key: Ed25519PrivateKey, *, typ: str = RESULT_TYP) -> dict[str, Any]:
     """A copy of ``payload`` with ``signature``: a detached compact JWS over its canonical form (without it)."""
     body = {k: v for k, v in payload.items() if k != SIGNATURE_FIELD}
-    protected, sig = jws.sign({"typ": typ}, b64url(_canonical(body)), key)
+    header: dict[str, Any] = {"typ": typ}
+    if isinstance(body.get("terminal_id"), str):
+        header["sub"] = body["terminal_id"]  # JWS verifiers see the claimed terminal without parsing the body
+    protected, sig = jws.sign(header, b64url(_canonical(body)), key)
     return {**body, SIGNATURE_FIELD: f"{protected}..{sig}"}
 
 
@@ -77,6 +80,8 @@ def verify_payload(data: bytes | dict[str, Any], keys: Sequence[Ed25519PublicKey
     header = jws.verify(parts[0], b64url(_canonical(body)), parts[2], keys)
     if typ is not None and header.get("typ") != typ:
         raise SignatureError("wrong_target", f"signed as {str(header.get('typ'))[:40]!r}, not {typ!r}")
+    if "sub" in header and header["sub"] != body.get("terminal_id"):
+        raise SignatureError("wrong_target", "the signed header's sub is not the result's terminal_id")
     if exact and raw is not None and _canonical(obj) != raw:
         raise SignatureError("not_canonical", "the bytes are not exactly what was signed (re-encoded or altered)")
     return body

@@ -89,12 +89,14 @@ def test_sign_command_and_verify_result_with_openssl_keys(tmp_path: Path, capsys
     term_priv, term_pub = openssl_key(tmp_path, "terminal")
     raw = encode_signed(sign_payload({"request_id": "v-1", "terminal_id": "shop-7", "decision": "match"},
                                      keys.load_private(term_priv)))
-    ok: list[Any] = [["--key", str(term_pub)], ["--key", str(central_pub), "--key", str(term_pub)],
+    ok: list[Any] = [["--key", f"shop-7={term_pub}"], ["--key", f"shop-8={central_pub}", "--key", f"shop-7={term_pub}"],
                      ["--key", str(term_pub), "--request-id", "v-1", "--terminal", "shop-7"]]
     for extra in ok:
         assert run(["verify-result", *extra], raw, monkeypatch) == 0, extra
-    bad: list[Any] = [(["--key", str(central_pub)], raw), (["--key", str(term_pub), "--request-id", "v-2"], raw),
-                      (["--key", str(term_pub)], raw.replace(b"match", b"mAtch")), (["--key", str(term_pub)], b"")]
+    bad: list[Any] = [(["--key", f"shop-7={central_pub}"], raw),
+                      (["--key", f"shop-7={term_pub}", "--request-id", "v-2"], raw),
+                      (["--key", f"shop-7={term_pub}"], raw.replace(b"match", b"mAtch")),
+                      (["--key", f"shop-7={term_pub}"], b""), (["--key", str(term_pub)], raw)]
     for extra, data in bad:
         assert run(["verify-result", *extra], data, monkeypatch) == 1, extra
     assert "INVALID" in capsys.readouterr().err
