@@ -22,7 +22,7 @@ from terminal.report.replies import error_reply, ok_reply
 from terminal.report.seen import DedupCache, SeenRequests
 from terminal.report.templates import TemplateValidator, default_template_validator
 from terminal.report.topics import REQUEST_ID_RE
-from terminal.security.envelope import peek_request_id
+from terminal.security.envelope import peek_request_id, signed_until
 from terminal.security.errors import SignatureError
 from terminal.stamps import utc_iso
 from terminal.wire import WireModel
@@ -146,8 +146,9 @@ class CommandProcessor:
     def __init__(self, *, max_bytes: int = 65536, dedup_ttl_s: float = 3600.0, require_deadline: bool = True,
                  template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time,
                  seen_store: SeenRequests | None = None, deadline_horizon_s: float = 86400.0,
-                 authenticate: Authenticator | None = None) -> None:
+                 authenticate: Authenticator | None = None, signature_margin_s: float = 300.0) -> None:
         self.max_bytes = max_bytes
+        self.signature_margin_s = signature_margin_s
         self.authenticate = authenticate
         self.require_deadline = require_deadline
         self.deadline_horizon_s = deadline_horizon_s
@@ -178,13 +179,17 @@ class CommandProcessor:
             if retained:
                 raise CommandError(RETAINED, "retained commands are refused (publish with retain=false)",
                                    request_id=peek_request_id(body))
+            signed_exp = None
             if self.authenticate is not None:
+                signed_exp = signed_until(body)  # trusted only because _authenticated accepts this same body
                 body = self._authenticated(name, body)
             rid = body.get("request_id")
             request_id = rid if isinstance(rid, str) and REQUEST_ID_RE.match(rid) else None
             if name not in SCHEMAS:
                 raise CommandError(UNKNOWN_COMMAND, f"unknown command {str(name)[:40]!r}; known: {', '.join(SCHEMAS)}")
             cmd, until = self._validate(name, body)
+            if signed_exp is not None:  # keep the id while its signature is valid (+ clock skew): no late replay
+                until = max(until or 0.0, signed_exp + self.signature_margin_s)
             request_id = cmd.request_id
             if name == "ping":  # idempotent: answered without touching the request-id store (works on a full disk)
                 return self._dispatch(name, cmd, reply)
@@ -305,4 +310,5 @@ def processor_for(cfg: MqttConfig, seen: SeenRequests, template_validator: Templ
     return CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
                             require_deadline=cfg.require_deadline, template_validator=template_validator,
                             seen_store=seen, deadline_horizon_s=cfg.deadline_horizon_s,
-                            authenticate=security.authenticate if security is not None else None)
+                            authenticate=security.authenticate if security is not None else None,
+                            signature_margin_s=security.skew_s if security is not None else 300.0)

@@ -114,6 +114,16 @@ def peek_request_id(body: Any) -> str | None:
         return None
 
 
+def signed_until(body: Any) -> int | None:
+    """The ``exp`` of an envelope's protected header, UNVERIFIED: use it only once ``open_command`` accepted it."""
+    try:
+        header = strict_loads(jws.b64url_decode(body["protected"], "protected header")) if is_envelope(body) else None
+    except (SignatureError, ValueError, TypeError, KeyError):
+        return None
+    exp = header.get("exp") if isinstance(header, dict) else None
+    return exp if isinstance(exp, int) and not isinstance(exp, bool) else None
+
+
 def open_command(body: Any, keys: Sequence[Ed25519PublicKey], *, terminal_id: str, name: str,
                  now: float | None = None, max_ttl_s: float = 86400.0, skew_s: float = 300.0) -> dict[str, Any]:
     """The command inside a signed envelope for ``name`` at ``terminal_id``; SignatureError otherwise."""
