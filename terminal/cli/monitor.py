@@ -53,6 +53,20 @@ def redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _kind(topic: str) -> str:
+    """``result``, ``cmd/verify``... from ``terminal/<id>/<kind>...``."""
+    parts = topic.split("/")
+    return "/".join(parts[2:]) if len(parts) >= 3 else topic
+
+
+def shown(topic: str, value: Any) -> Any:
+    """``value`` as a technician may see it: ``redact`` plus a start request's NIK/KPJ masked (as ``outbox list``)."""
+    value = redact(value)
+    if _kind(topic) == "request" and isinstance(value, dict) and "number" in value:
+        value["number"] = "*" * len(str(value["number"]))
+    return value
+
+
 def _fmt(topic: str, raw: bytes, retained: bool) -> str:
     """One readable line for a message on ``terminal/<id>/<kind>...``."""
     parts = topic.split("/")
@@ -61,7 +75,7 @@ def _fmt(topic: str, raw: bytes, retained: bool) -> str:
         p: Any = json.loads(raw)
     except (ValueError, RecursionError):
         return f"{who:<16} {kind:<10} (not JSON, {len(raw)} bytes)"
-    p = redact(p)
+    p = shown(topic, p)
     if not isinstance(p, dict):
         return f"{who:<16} {kind:<10} {p!r}"
     mark = " (retained)" if retained else ""
@@ -78,6 +92,10 @@ def _fmt(topic: str, raw: bytes, retained: bool) -> str:
     elif kind.startswith("reply"):
         err = p.get("error") or {}
         text = f"{p.get('request_id')} {'ok' if p.get('ok') else 'ERROR ' + str(err.get('code'))} {p.get('command')}"
+    elif kind == "request":  # a member started at the keypad: the number stays masked
+        rkeys = ("kind", "number", "timeout_s")
+        text = f"{p.get('request_id')} " + " ".join(f"{k}={p[k]}" for k in rkeys if k in p)
+        text += " (signed)" if p.get("signed_command") else ""
     elif kind.startswith("cmd/"):
         text = f"request_id={p.get('request_id')}"  # never print a verify's template
     else:
@@ -114,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
                 payload: Any = json.loads(msg.payload)
             except (ValueError, RecursionError):
                 payload = None
-            line = json.dumps({"topic": msg.topic, "retained": bool(msg.retain), "payload": redact(payload)})
+            line = json.dumps({"topic": msg.topic, "retained": bool(msg.retain), "payload": shown(msg.topic, payload)})
         else:
             line = f"{datetime.now().strftime('%H:%M:%S')} {_fmt(msg.topic, bytes(msg.payload), bool(msg.retain))}"
         print(line, flush=True)

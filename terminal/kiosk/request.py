@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from terminal.errors import TerminalError
 from terminal.kiosk.wire import REQUEST_TYP, StartRequest
 from terminal.security.envelope import encode_signed, sign_payload
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = ("nik", "kpj")
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+")  # used with fullmatch: "$" would let a trailing newline through
 
 
 def check_number(kind: str, number: str) -> str | None:
@@ -40,7 +41,7 @@ def check_number(kind: str, number: str) -> str | None:
     """
     if kind not in KINDS:
         return "unknown number type"
-    if not isinstance(number, str) or not _DIGITS.match(number):
+    if not isinstance(number, str) or not _DIGITS.fullmatch(number):
         return "digits only"
     if kind == "nik":
         if len(number) != 16:
@@ -95,18 +96,20 @@ class RequestDesk:
             if self.pending is not None:
                 return {"type": "start_refused", "code": "SCREEN_WAITING", "why": "a request is already waiting"}
             rid = f"k-{uuid.uuid4().hex}"
-            body = StartRequest(request_id=rid, terminal_id=link.terminal_id, kind=kind,
-                                ts=datetime.now(UTC).isoformat(timespec="milliseconds"), number=number,
-                                timeout_s=self.timeout_s).wire()
             try:
+                body = StartRequest(request_id=rid, terminal_id=link.terminal_id, kind=kind,
+                                    ts=datetime.now(UTC).isoformat(timespec="milliseconds"), number=number,
+                                    timeout_s=self.timeout_s).wire()
                 # Signed like a result (detached JWS, its own typ) when the link signs; then through the durable
                 # outbox to <prefix>/request at QoS 1.
                 sec = getattr(link, "security", None)
                 stored = body if sec is None else encode_signed(sign_payload(body, sec.signer, typ=REQUEST_TYP))
                 row = link.outbox.put(rid, "request", stored)
                 link.notify_result()
-            except Exception as err:  # outbox full / disk error: tell the member, keep serving
-                log.error("start request %s could not be stored: %s", rid, err)
+            except Exception as err:  # outbox full / disk error / model refused: tell the member, keep serving
+                # Our own errors name no number; any other (a validation error) is logged by type only.
+                why = str(err) if isinstance(err, TerminalError) else type(err).__name__
+                log.error("start request %s could not be stored: %s", rid, why)
                 return {"type": "start_refused", "code": "OOS_OUTBOX", "why": "cannot store the request"}
             self.pending = Pending(rid, row, time.monotonic() + self.timeout_s)
             self.sent += 1

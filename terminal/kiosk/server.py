@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"  # never another interface: the preview shows a member's face
 StartHandler = Callable[[str, str], dict[str, Any]]
+COOKIE = "kiosk_token"  # set by GET / (HttpOnly, SameSite=Strict), required on /ws
 STATIC = {"/": ("index.html", "text/html"), "/kiosk.css": ("kiosk.css", "text/css"),
           "/kiosk.js": ("kiosk.js", "application/javascript")}
 
@@ -54,6 +56,7 @@ class KioskServer:
         self._clients: set[web.WebSocketResponse] = set()
         self._busy: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._token = ""  # a new random one per start: only a page served by this run may open /ws
         self._files = {path: (resources.files("terminal.kiosk").joinpath("static", name).read_bytes(), ctype)
                        for path, (name, ctype) in STATIC.items()}
 
@@ -74,6 +77,7 @@ class KioskServer:
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 10.0) -> bool:
         """Start the thread and bind the port; False (logged, the daemon runs on) if it cannot serve."""
+        self._token = secrets.token_urlsafe(32)
         self._thread = threading.Thread(target=self._run, name="kiosk", daemon=True)
         self._thread.start()
         self._ready.wait(timeout)
@@ -147,13 +151,20 @@ class KioskServer:
         body, ctype = self._files[request.path]
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
                    "Content-Security-Policy": f"default-src 'self'; img-src 'self' blob:; "
-                                              f"connect-src ws://{HOST}:{self.port} ws://localhost:{self.port}"}
-        return web.Response(body=body, content_type=ctype, headers=headers)
+                                              f"connect-src 'self' ws://{HOST}:{self.port} ws://localhost:{self.port}"}
+        resp = web.Response(body=body, content_type=ctype, headers=headers)
+        if request.path == "/":
+            resp.set_cookie(COOKIE, self._token, path="/", httponly=True, samesite="Strict")
+        return resp
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
         if origin not in (None, f"http://{HOST}:{self.port}", f"http://localhost:{self.port}"):
             raise web.HTTPForbidden(text="foreign origin")  # no other web page may drive the terminal
+        # Nor another local process (which sends no Origin at all): only a client that loaded the page this
+        # server served holds the cookie, so nobody else can stream the member's face preview.
+        if not self._token or not secrets.compare_digest(request.cookies.get(COOKIE, "").encode(), self._token.encode()):
+            raise web.HTTPForbidden(text="load the page first")
         ws = web.WebSocketResponse(compress=False, max_msg_size=1024, heartbeat=10.0)
         await ws.prepare(request)
         self._clients.add(ws)
@@ -171,8 +182,18 @@ class KioskServer:
 
     async def _on_message(self, ws: web.WebSocketResponse, data: str) -> None:
         try:
+            await self._handle(ws, data)
+        except ConnectionError:  # the page went away mid-reply
+            return
+        except Exception as err:  # a hostile page must not kill the socket nor put its input in the journal
+            log.warning("member screen: message refused (%s)", type(err).__name__)  # never the input itself
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_str(json.dumps({"type": "start_refused", "code": "REQUEST_REFUSED", "why": "bad message"}))
+
+    async def _handle(self, ws: web.WebSocketResponse, data: str) -> None:
+        try:
             msg = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[" * 1000 nests deeper than the parser allows
             return
         if not isinstance(msg, dict) or msg.get("type") != "start":
             return

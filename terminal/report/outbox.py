@@ -194,31 +194,35 @@ class Outbox:
 
     def ack(self, row_id: int) -> bool:
         """Delete a message the broker acknowledged; False if it was already gone."""
-        with self._txn() as db:
-            cur = db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
-            if cur.rowcount:
-                db.execute("INSERT INTO meta(key, value) VALUES ('acked_total', 1) "
-                           "ON CONFLICT(key) DO UPDATE SET value = value + 1")
-            return cur.rowcount > 0
+        return self.ack_many([row_id]) > 0
 
     def ack_many(self, row_ids: Sequence[int]) -> int:
         """Delete several acknowledged messages in one transaction (one fsync); returns how many were there."""
+        scrub = False
         with self._txn() as db:
             n = 0
             for row_id in row_ids:
-                n += db.execute("DELETE FROM outbox WHERE id=?", (row_id,)).rowcount
+                gone = db.execute("DELETE FROM outbox WHERE id=? RETURNING topic_suffix", (row_id,)).fetchall()
+                n += len(gone)
+                scrub = scrub or any(r[0] == "request" for r in gone)
             if n:
                 db.execute("INSERT INTO meta(key, value) VALUES ('acked_total', ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (n,))
-            return n
+        if scrub:  # a start request carried a member's number: secure_delete does not scrub the WAL's frames
+            self._truncate_wal()
+        return n
 
     def withdraw(self, row_id: int) -> bool:
         """Delete an unsent message that is no longer wanted (not counted as acked) and truncate the WAL."""
         with self._txn() as db:
             gone = db.execute("DELETE FROM outbox WHERE id=?", (row_id,)).rowcount > 0
-        with self._lock:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page images leave the WAL too
+        self._truncate_wal()
         return gone
+
+    def _truncate_wal(self) -> None:
+        """Checkpoint and truncate the WAL so deleted rows' old page images leave the disk (best effort)."""
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def mark_failed(self, row_id: int, error: str, hold_s: float) -> None:
         """Record a refusal (e.g. PUBACK 135) and hold the message back for ``hold_s`` seconds; it is kept."""

@@ -150,14 +150,18 @@ def press(driver: Any, digits: str) -> None:
 
 
 def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any:
-    """Send a start message straight to the socket (bypassing the page's own checks); the reply or the status."""
+    """Send a start message straight to the socket (bypassing the page's own checks); the reply or the status.
+
+    Like a browser, it first loads the page, whose HttpOnly cookie /ws requires."""
     import asyncio
 
     import aiohttp
 
     async def go() -> Any:
         headers = {"Origin": origin} if origin else {}
-        async with aiohttp.ClientSession() as s:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+            async with s.get(f"http://127.0.0.1:{port}/") as page:
+                assert page.status == 200
             try:
                 async with s.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers) as ws:
                     sent = False

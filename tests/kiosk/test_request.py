@@ -38,6 +38,8 @@ NIK = "3201015507890001"
     ("kpj", "1600123456a", False),
     ("passport", "16001234567", False),
     ("nik", "9" * 100_000, False),
+    ("nik", NIK[:15] + "\n", False),              # 16 characters: "$" would match before the newline
+    ("kpj", "1600123456\n", False),
 ])
 def test_check_number(kind: str, number: str, ok: bool) -> None:
     why = check_number(kind, number)
@@ -115,3 +117,32 @@ def test_request_schema_in_the_docs_is_current() -> None:
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "mqtt.md").read_text()
     assert "```json\n" + json.dumps(request_schema(), indent=2) + "\n```\n" in doc, "regenerate the block"
+
+
+def test_security_doc_names_the_request_typ_the_code_uses() -> None:
+    import re
+
+    from terminal.kiosk.wire import REQUEST_TYP
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    typs = set(re.findall(r'typ="([a-z-]+-request\+jws)"', doc))
+    assert typs == {REQUEST_TYP}, f"docs/security.md names {typs}, the code signs requests as {REQUEST_TYP}"
+
+
+def test_acked_request_leaves_no_number_in_the_db_files(tmp_path: Path) -> None:
+    link = make_link(tmp_path)
+    desk = RequestDesk(timeout_s=30, hold_s=1)
+    desk.submit("nik", NIK, link)
+    [item] = link.outbox.list()
+    assert any(NIK.encode() in f.read_bytes() for f in tmp_path.iterdir())  # it was there (WAL)
+    assert link.outbox.ack_many([item.row_id]) == 1  # the broker's PUBACK
+    for f in tmp_path.iterdir():
+        assert NIK.encode() not in f.read_bytes(), f"the NIK is left in {f.name} after the ack"
+    assert link.outbox.counter("acked_total") == 1
+    desk.cancel_all(link)
+    desk.submit("kpj", "16001234567", link)
+    [item] = link.outbox.list()
+    assert link.outbox.ack(item.row_id)  # the single-row ack scrubs too
+    for f in tmp_path.iterdir():
+        assert b"16001234567" not in f.read_bytes(), f"the KPJ is left in {f.name} after the ack"
+    link.outbox.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -77,3 +78,17 @@ def test_monitor_prints_status_and_results(mosquitto_factory: Any, tmp_path: Pat
     out += capsys.readouterr().out
     assert rc == [0]
     assert "shop-7" in out and "ONLINE" in out and "r-42 decision=match score=0.91" in out
+
+
+def test_monitor_masks_a_start_requests_number() -> None:
+    from terminal.cli.monitor import _fmt, shown
+
+    nik = "3201015507890001"
+    body = {"request_id": "k-" + "a" * 32, "terminal_id": "shop-7", "ts": "2026-01-01T00:00:00.000+00:00",
+            "kind": "nik", "number": nik, "timeout_s": 30.0}
+    line = _fmt("terminal/shop-7/request", json.dumps(body).encode(), False)
+    assert nik not in line
+    assert line.split() == ["shop-7", "request", "k-" + "a" * 32, "kind=nik", "number=" + "*" * 16, "timeout_s=30.0"]
+    as_json = json.dumps(shown("terminal/shop-7/request", body))  # what --json prints as the payload
+    assert nik not in as_json and '"number": "****************"' in as_json
+    assert shown("terminal/shop-7/result", {"number": 3})["number"] == 3  # only a request's number is masked

@@ -218,7 +218,8 @@
     ws.onclose = () => {
       if (stats.connected) downSince = performance.now();
       stats.connected = false;
-      setTimeout(connect, 1000);
+      // A restarted daemon has a new socket token: fetch the page again for its cookie, then reconnect.
+      setTimeout(() => { fetch("/", { cache: "no-store" }).catch(() => {}).finally(connect); }, 1000);
     };
   }
   connect();
