@@ -26,8 +26,8 @@ def _check(args: argparse.Namespace) -> int:
     from terminal.security.policy import enforce
 
     cfg = load_config(args.file)
-    enforce(cfg, str(args.file or "defaults"))  # refuses anonymous/cleartext/tls_insecure, unusable keys
-    print(f"{args.file or 'defaults'}: OK")
+    warned = enforce(cfg, str(args.file or "defaults"))  # refuses anonymous/cleartext/unsigned, unusable keys
+    print(f"{args.file or 'defaults'}: OK" + (f" with {len(warned)} WARNING(s) (logged above)" if warned else ""))
     return 0
 
 

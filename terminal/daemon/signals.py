@@ -145,7 +145,7 @@ def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str
         new = load_config(path)
         from terminal.security.policy import enforce
 
-        enforce(new, str(path or "defaults"))  # a reload cannot make the terminal anonymous or unsigned
+        enforce(new, str(path or "defaults"))  # no anonymous/unsigned without allow_insecure; weakened: WARNING
     except TerminalError as err:
         reason = str(err).replace("\n", "; ")
         log.error("config reload refused, keeping the running config: %s", reason,

@@ -2,6 +2,8 @@
 
 ``terminal config check`` (systemd's ExecStartPre) and ``terminal run`` call :func:`enforce`; a lab or the
 demo may set ``[mqtt] allow_insecure = true``, which turns each refusal into a WARNING logged at every start.
+Unsigned commands need it too. Settings that weaken liveness (no challenge, no PAD, a fixed challenge seed) are
+allowed (tests, calibration) but logged as a WARNING at every start, reload and ``config check``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,23 @@ def insecure_settings(cfg: Config) -> list[str]:
     return found
 
 
+def weakened_settings(cfg: Config) -> list[str]:
+    """Settings that make commands or liveness weaker than shipped, each one line naming the key."""
+    found = []
+    if cfg.mqtt.enabled and not cfg.security.require_signed_commands:
+        found.append("security.require_signed_commands = false: any client that can publish on this terminal's "
+                     "cmd/ topics can run verify, cancel and diagnose")
+    if not cfg.session.liveness:
+        found.append("session.liveness = false: no liveness challenge; a photo of the member can match")
+    if not cfg.pad.enabled:
+        found.append("pad.enabled = false: no presentation-attack detection; a replayed video can match")
+    elif cfg.pad.threshold is not None and cfg.pad.threshold <= 0.0:
+        found.append("pad.threshold = 0: the PAD accepts every face (presentation-attack detection is off)")
+    if cfg.session.seed is not None:
+        found.append("session.seed is set: the liveness challenge is predictable (for tests and replays only)")
+    return found
+
+
 def security_problems(cfg: Config) -> list[str]:
     """Unusable [security] settings: no central key while signed commands are required, unreadable keys."""
     from terminal.security.keys import load_public
@@ -54,10 +73,19 @@ def security_problems(cfg: Config) -> list[str]:
     return found
 
 
-def enforce(cfg: Config, where: str = "config") -> None:
-    """ConfigError listing every problem; with mqtt.allow_insecure the broker ones are only logged loudly."""
+def enforce(cfg: Config, where: str = "config") -> list[str]:
+    """ConfigError listing every problem; with mqtt.allow_insecure the broker ones are only logged loudly.
+
+    Returns the warnings logged (insecure broker settings allowed, weakened commands or liveness).
+    """
     problems = security_problems(cfg)
     insecure = insecure_settings(cfg)
+    weakened = weakened_settings(cfg)
+    for text in weakened:
+        log.warning("WEAKENED: %s", text)
+    if cfg.mqtt.enabled and not cfg.security.require_signed_commands and not cfg.mqtt.allow_insecure:
+        problems.append("security.require_signed_commands = false: unsigned commands need mqtt.allow_insecure = "
+                        "true as well (a lab or demo only)")
     if cfg.mqtt.allow_insecure:
         for text in insecure:
             log.warning("INSECURE (mqtt.allow_insecure = true): %s", text)
@@ -65,3 +93,4 @@ def enforce(cfg: Config, where: str = "config") -> None:
         problems += [f"{t}; set mqtt.allow_insecure = true only for a lab or demo" for t in insecure]
     if problems:
         raise ConfigError("\n".join(f"{where}: {p}" for p in problems))
+    return [f"INSECURE: {t}" for t in insecure] + [f"WEAKENED: {t}" for t in weakened]

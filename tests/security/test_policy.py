@@ -52,7 +52,8 @@ def test_insecure_broker_settings_are_refused_then_allowed_loudly(
 def test_signed_commands_need_a_central_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check(tmp_path, SECURE, security="")[0] == 78
     assert "central_public_keys is empty" in capsys.readouterr().err
-    assert check(tmp_path, SECURE, security="require_signed_commands = false")[0] == 0
+    assert check(tmp_path, SECURE, security="require_signed_commands = false")[0] == 78  # needs allow_insecure
+    assert check(tmp_path, SECURE + "\nallow_insecure = true", security="require_signed_commands = false")[0] == 0
     bad = tmp_path / "bad.pem"
     bad.write_text("not a key")
     assert check(tmp_path, SECURE, security=f'central_public_keys = ["{bad}"]')[0] == 78
