@@ -30,7 +30,7 @@ class SessionConfig(Section):
     # Liveness: active challenge
     challenge_time_s: float = Field(6.0, gt=0, le=60, description="time limit of each liveness challenge")
     blinks_min: int = Field(1, ge=1, le=3, description="fewest blinks asked (the number is drawn from the CSPRNG)")
-    blinks_max: int = Field(1, ge=1, le=3, description="most blinks asked; 2 makes a prepared video wrong half the time")
+    blinks_max: int = Field(1, ge=1, le=3, description="most blinks asked (only at least that many are checked: docs/liveness.md)")
     head_turn: bool = Field(False, description="also ask for a head turn to a random side, at a random place in the plan")
     response_min_s: float = Field(0.15, ge=0, le=2,
                                   description="an action starting sooner than this after its prompt is not an answer")
