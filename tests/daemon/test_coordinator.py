@@ -21,6 +21,8 @@ from terminal.light.devices import mock_factory
 from terminal.report.errors import CommandError
 from tests.support.fixtures import live_clip_and_reference
 
+pytestmark = pytest.mark.slow  # whole sessions with the real models
+
 
 @pytest.fixture(scope="module")
 def clip_and_ref(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:

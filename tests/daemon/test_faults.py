@@ -13,7 +13,7 @@ from tests.support.fault_run import FAULTS, FaultRun
 from tests.support.fixtures import live_clip_and_reference
 from tests.support.fuzz_run import FuzzRun
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

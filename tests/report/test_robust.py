@@ -186,6 +186,7 @@ def test_link_thread_failure_is_restarted_and_reported(mosquitto_factory: Any, t
         central.close()
 
 
+@pytest.mark.slow
 def test_the_fuzz_corpus_in_process_every_command_answered_once_never_internal(tmp_path: Path) -> None:
     """The same 2,000 cases bench/fuzz_commands.py sends through the broker, straight into the processor."""
     from tests.report.fuzz_corpus import corpus
