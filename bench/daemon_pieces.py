@@ -18,9 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from terminal.config import config_from_dict  # noqa: E402
-from terminal.daemon.diagnose import run_diagnostics  # noqa: E402
 from terminal.daemon.journal import JournalHandler, WithFields  # noqa: E402
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier  # noqa: E402
+from terminal.diagnostics.runner import run_diagnostics  # noqa: E402
 from terminal.privacy import BiometricGuard  # noqa: E402
 
 

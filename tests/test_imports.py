@@ -12,18 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "terminal"
 
 # Cycles left on purpose, each with who removes it. When one is gone, delete it here (the test says so).
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        {
-            "terminal.daemon.diagnose",
-            "terminal.daemon.diag_hardware",
-            "terminal.daemon.diag_models",
-            "terminal.daemon.diag_mqtt",
-            "terminal.daemon.diag_system",
-            "terminal.voice.check",
-        }
-    ): "the diagnostics package split of terminal/daemon (issue 11 restructuring; voice.check joins via CheckResult)",
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.cli.common import add_config_arg, config_from_args
-from terminal.daemon.diagnose import CHECKS, run_diagnostics
+from terminal.diagnostics.runner import CHECKS, run_diagnostics
 
 EXIT_FAILED = 1
 

@@ -19,12 +19,12 @@ from terminal.daemon.alarms import Alarms, LinkWatch
 from terminal.daemon.command_table import CommandTable
 from terminal.daemon.coordinator import SessionCoordinator
 from terminal.daemon.diag_job import DiagnoseJob
-from terminal.daemon.health import HealthBoard, Uptime, status_line, versions
+from terminal.daemon.health import HealthBoard, Uptime, gather_health, status_line, versions
 from terminal.daemon.recovery import recover_unanswered
-from terminal.daemon.reload import apply_changes
+from terminal.daemon.reload import apply_changes, changed_sections, reload_config
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier
 from terminal.daemon.services import Services, SourceFactory, build_services, default_source_factory
-from terminal.daemon.signals import SignalFlags, changed_sections, reload_config
+from terminal.daemon.signals import SignalFlags
 from terminal.errors import TerminalError
 from terminal.kiosk.outputs import MemberOutputs
 
@@ -67,7 +67,6 @@ class TerminalDaemon:
     camera = property(lambda self: self.svc.camera)
     walkup_reference = property(lambda self: self.svc.walkup)
 
-    # ------------------------------------------------------------------ start and stop
     def start(self) -> None:
         """Outbox, models, light, camera; answer interrupted requests; then the link. TerminalError if fatal."""
         self.svc = build_services(self.cfg, self.source_factory, self.pin_factory, self.notifier.status)
@@ -104,7 +103,6 @@ class TerminalDaemon:
             log.warning("stopped with %d result(s) still in the outbox; they are sent on the next start", depth)
         log.info("stopped (%s)", reason, extra={"journal": {"RESULT": "stopped"}})
 
-    # ------------------------------------------------------------------ the frame loop
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (or ``max_sessions``); exit code 0 on a clean stop."""
         self.flags.install()
@@ -172,7 +170,6 @@ class TerminalDaemon:
         # Sleep until the next retry, but wake for signals; commands are still answered meanwhile.
         self.flags.wait(min(0.5, max(0.05, self.svc.camera.retry_in())))
 
-    # ------------------------------------------------------------------ reload, status, health
     def reload(self) -> None:
         """SIGHUP: load the config again; keep the running one when the new file is invalid."""
         self.notifier.reloading()
@@ -196,20 +193,8 @@ class TerminalDaemon:
         if not force and now - self._last_tick < min(self.cfg.daemon.status_interval_s, 1.0):
             return self.notifier.last_status or ""
         self._last_tick = now
-        svc = self.svc
-        link = svc.link.state()
-        if link["state"] == "dead":
-            svc.link.ensure_running()
-        self.link_watch.alarm_after_s = self.cfg.mqtt.link_down_alarm_s
-        self.link_watch.check(self.alarms, link)
-        self.coordinator.retry_unstored()
-        self.alarms.set("light_fault", svc.light.fault is not None, svc.light.fault or "", level=logging.ERROR)
-        snap = {"camera": svc.camera.describe(), "light": svc.light.describe(), "session": self.coordinator.describe(),
-                "sessions_done": self.coordinator.sessions_done, "diagnose": self.diag.describe(),
-                "watchdog": {"enabled": self.watchdog.enabled, "pings": self.watchdog.pings}, "link_state": link,
-                "alarms": self.alarms.active(), "alarm_details": self.alarms.describe(),
-                "outbox_depth": svc.outbox.count()}
+        snap = gather_health(self.svc, self.coordinator, self.diag, self.watchdog, self.alarms, self.link_watch)
         self.board.publish(snap)
-        text = status_line(snap, svc.walkup is not None)
+        text = status_line(snap, self.svc.walkup is not None)
         self.notifier.status(text)
         return text

@@ -166,7 +166,7 @@ class DiagnoseJob:
                                                "(daemon.diagnose_min_interval_s)")
         self._started = now
         self.runs += 1
-        from terminal.daemon.diagnose import CHECKS
+        from terminal.diagnostics.report import CHECKS
 
         checks = payload.get("checks")
         # No MQTT probe: with client id = user name (docs/mqtt.md) it would replace the daemon's own session;
@@ -199,7 +199,7 @@ class DiagnoseJob:
 
     def _work(self, cfg: Config, only: list[str] | None, source: FrameSource, devices: Any, reply: Reply,
               link_state: dict[str, Any]) -> None:
-        from terminal.daemon.diagnose import run_diagnostics
+        from terminal.diagnostics.runner import run_diagnostics
 
         t0 = time.monotonic()
         try:

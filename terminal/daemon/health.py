@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from terminal import __version__
+
+if TYPE_CHECKING:
+    from terminal.daemon.alarms import Alarms, LinkWatch
+    from terminal.daemon.coordinator import SessionCoordinator
+    from terminal.daemon.diag_job import DiagnoseJob
+    from terminal.daemon.sdnotify import FrameWatchdog
+    from terminal.daemon.services import Services
 
 _PACKAGES = ("mediapipe", "ai-edge-litert", "tflite-runtime", "paho-mqtt", "gpiozero", "numpy")
 
@@ -96,3 +104,22 @@ def status_line(snap: dict[str, Any], walkup: bool) -> str:
     if snap["light"].get("error"):
         parts.append("light fault")
     return ", ".join(parts + tail)
+
+
+def gather_health(svc: Services, coordinator: SessionCoordinator, diag: DiagnoseJob, watchdog: FrameWatchdog,
+                  alarms: Alarms, link_watch: LinkWatch) -> dict[str, Any]:
+    """On the frame loop: restart a dead link, refresh the alarms, and return the health snapshot to publish.
+
+    Everything is read here, on the thread that owns the hardware; other threads only read the published copy.
+    """
+    link = svc.link.state()
+    if link["state"] == "dead":
+        svc.link.ensure_running()
+    link_watch.alarm_after_s = svc.cfg.mqtt.link_down_alarm_s
+    link_watch.check(alarms, link)
+    coordinator.retry_unstored()
+    alarms.set("light_fault", svc.light.fault is not None, svc.light.fault or "", level=logging.ERROR)
+    return {"camera": svc.camera.describe(), "light": svc.light.describe(), "session": coordinator.describe(),
+            "sessions_done": coordinator.sessions_done, "diagnose": diag.describe(),
+            "watchdog": {"enabled": watchdog.enabled, "pings": watchdog.pings}, "link_state": link,
+            "alarms": alarms.active(), "alarm_details": alarms.describe(), "outbox_depth": svc.outbox.count()}

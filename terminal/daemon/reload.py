@@ -1,12 +1,18 @@
-"""SIGHUP: re-apply the sections of the configuration that changed, on the frame loop."""
+"""SIGHUP: load the file again (an invalid one never replaces the running config), then re-apply what changed.
+
+Both run on the frame loop; ``signals`` only sets the flag.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from terminal.analysis.gate import QualityGate
+from terminal.config import Config, load_config
 from terminal.daemon.services import Services, load_walkup, open_link
+from terminal.errors import TerminalError
 from terminal.matching.factory import build_matcher
 from terminal.report.ledger import RequestLedger
 from terminal.report.outbox import Outbox
@@ -34,3 +40,30 @@ def apply_changes(svc: Services, changed: set[str], start_link: Callable[[], Non
         svc.link = open_link(cfg, svc.outbox, svc.matcher)
         start_link()
     log.debug("reload applied: %s", ", ".join(sorted(changed)) or "nothing")
+
+
+def changed_sections(old: Config, new: Config) -> list[str]:
+    """Names of the top-level config sections whose values differ (what a reload must re-apply)."""
+    return [name for name in type(old).model_fields if getattr(old, name) != getattr(new, name)]
+
+
+def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str | None]:
+    """Load ``path`` again; on success (new config, None), on any error (``current``, why it was refused).
+
+    The daemon calls this on SIGHUP. An invalid file never replaces a working config: the error text (file,
+    key, what is allowed) is returned for the journal and the status line.
+    """
+    try:
+        new = load_config(path)
+        from terminal.security.policy import enforce
+
+        enforce(new, str(path or "defaults"))  # no anonymous/unsigned without allow_insecure; weakened: WARNING
+    except TerminalError as err:
+        reason = str(err).replace("\n", "; ")
+        log.error("config reload refused, keeping the running config: %s", reason,
+                  extra={"journal": {"RESULT": "reload_refused", "REASON": "invalid_config"}})
+        return current, reason
+    changed = changed_sections(current, new)
+    log.info("config reloaded from %s: %s", path or "defaults", ", ".join(changed) or "no changes",
+             extra={"journal": {"RESULT": "reloaded"}})
+    return new, None

@@ -1,4 +1,4 @@
-"""SIGTERM/SIGINT/SIGHUP as flags the main loop polls, and config reload that keeps the old config on error.
+"""SIGTERM/SIGINT/SIGHUP as flags the main loop polls (the reload itself is in ``terminal.daemon.reload``).
 
 Signal handlers here only set plain attributes and write one byte to a self-pipe: no locks, no logging,
 no I/O beyond that byte. A handler that took a lock (threading.Event.set, logging) could deadlock when the
@@ -13,11 +13,9 @@ import os
 import select
 import signal
 import threading
-from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from terminal.config import Config, load_config
 from terminal.errors import TerminalError
 
 log = logging.getLogger(__name__)
@@ -128,30 +126,3 @@ class SignalFlags:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-
-
-def changed_sections(old: Config, new: Config) -> list[str]:
-    """Names of the top-level config sections whose values differ (what a reload must re-apply)."""
-    return [name for name in type(old).model_fields if getattr(old, name) != getattr(new, name)]
-
-
-def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str | None]:
-    """Load ``path`` again; on success (new config, None), on any error (``current``, why it was refused).
-
-    The daemon calls this on SIGHUP. An invalid file never replaces a working config: the error text (file,
-    key, what is allowed) is returned for the journal and the status line.
-    """
-    try:
-        new = load_config(path)
-        from terminal.security.policy import enforce
-
-        enforce(new, str(path or "defaults"))  # no anonymous/unsigned without allow_insecure; weakened: WARNING
-    except TerminalError as err:
-        reason = str(err).replace("\n", "; ")
-        log.error("config reload refused, keeping the running config: %s", reason,
-                  extra={"journal": {"RESULT": "reload_refused", "REASON": "invalid_config"}})
-        return current, reason
-    changed = changed_sections(current, new)
-    log.info("config reloaded from %s: %s", path or "defaults", ", ".join(changed) or "no changes",
-             extra={"journal": {"RESULT": "reloaded"}})
-    return new, None

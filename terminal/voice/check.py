@@ -10,12 +10,12 @@ from terminal.voice.prompts import ESPEAK, PromptCache, VoiceError
 
 if TYPE_CHECKING:
     from terminal.config.schema import Config
-    from terminal.daemon.diagnose import CheckResult
+    from terminal.diagnostics.report import CheckResult
 
 
 def check_audio(cfg: Config) -> CheckResult:
     """warn when the voice is enabled but silent (no device, no espeak-ng); the terminal works without it."""
-    from terminal.daemon.diagnose import CheckResult
+    from terminal.diagnostics.report import CheckResult
 
     v = cfg.voice
     details = {"enabled": v.enabled, "device": v.device, "voice": v.voice, "espeak_ng": shutil.which(ESPEAK)}

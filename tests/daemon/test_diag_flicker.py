@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.daemon.diagnose import run_diagnostics
+from terminal.diagnostics.runner import run_diagnostics
 from tests.daemon.test_diagnose import FRAMES, make_config
 from tests.support.shared import data
 

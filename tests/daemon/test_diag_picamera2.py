@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.daemon.diag_system import check_versions, picamera2_problem
+from terminal.diagnostics.system import check_versions, picamera2_problem
 
 ABI_ERROR = "numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, got 88 from PyObject"
 

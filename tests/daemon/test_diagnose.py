@@ -17,8 +17,8 @@ from terminal.camera.frame import Frame
 from terminal.camera.replay import ReplaySource
 from terminal.cli.main import main
 from terminal.config import Config, config_from_dict
-from terminal.daemon import diag_system
-from terminal.daemon.diagnose import DiagnoseLimits, run_diagnostics
+from terminal.diagnostics import system as diag_system
+from terminal.diagnostics.runner import DiagnoseLimits, run_diagnostics
 from terminal.modelstore import model_path
 from tests.support.broker import Mosquitto
 from tests.support.shared import data

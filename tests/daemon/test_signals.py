@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from terminal.config import load_config
-from terminal.daemon.signals import SignalError, SignalFlags, changed_sections, reload_config
+from terminal.daemon.reload import changed_sections, reload_config
+from terminal.daemon.signals import SignalError, SignalFlags
 from tests.daemon.sockets import DatagramListener
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,7 +131,7 @@ CHILD = r"""
 import sys, time
 from terminal.daemon.sdnotify import Notifier
 from terminal.daemon.signals import SignalFlags
-from terminal.daemon.signals import reload_config
+from terminal.daemon.reload import reload_config
 from terminal.config import load_config
 
 path = sys.argv[1]

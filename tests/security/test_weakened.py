@@ -9,7 +9,7 @@ import pytest
 
 from terminal.cli.main import main
 from terminal.config import load_config
-from terminal.daemon.signals import reload_config
+from terminal.daemon.reload import reload_config
 from terminal.security import keys
 
 SECURE = '[mqtt]\nbrokers = ["mqtts://broker.example:8883"]\nusername = "shop-7"\n'

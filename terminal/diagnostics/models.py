@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from terminal.config import Config
-from terminal.daemon.diagnose import CheckResult
+from terminal.diagnostics.report import CheckResult
 from terminal.errors import TerminalError
 from terminal.modelstore import model_path, spec
 

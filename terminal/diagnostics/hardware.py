@@ -18,7 +18,7 @@ import numpy as np
 from terminal.camera import open_source, source_from_config
 from terminal.camera.frame import Frame, mean_luma
 from terminal.config import Config
-from terminal.daemon.diagnose import CheckResult, DiagnoseLimits
+from terminal.diagnostics.report import CheckResult, DiagnoseLimits
 from terminal.errors import SourceError, TerminalError
 from terminal.privacy import private_dir, write_image
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from terminal import __version__
 from terminal.config import Config
-from terminal.daemon.diagnose import CheckResult, DiagnoseLimits
+from terminal.diagnostics.report import CheckResult, DiagnoseLimits
 
 log = logging.getLogger(__name__)
 

@@ -1,26 +1,16 @@
-"""The field technician's self-test: run every check, collect pass/warn/fail/skip, render a table or JSON.
+"""What a diagnostics run produces: one ``CheckResult`` per check, the limits they are judged by, the report.
 
-``run_diagnostics(cfg)`` is what ``terminal diagnose`` and the daemon's ``diagnose`` MQTT command call. The
-daemon passes its own frame source and light devices (``source=``, ``devices=``) so the test runs on the
-hardware it already holds; the CLI lets run_diagnostics open them from the config.
+Kept apart from the runner so the check modules (hardware, models, mqtt, system, audio) import these types
+without importing the runner that imports them (no import cycle).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from terminal.config import Config
-
-if TYPE_CHECKING:
-    from gpiozero import Factory
-
-    from terminal.camera.base import FrameSource
-    from terminal.light.devices import LightDevices
+from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
@@ -111,53 +101,3 @@ def timed(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
         result = CheckResult(name, "fail", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
     result.seconds = round(time.perf_counter() - t0, 3)
     return result
-
-
-def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_spec: str | None = None,
-                    devices: LightDevices | None = None, pin_factory: Factory | None = None,
-                    snapshot: Path | None = None, only: Iterable[str] | None = None,
-                    limits: DiagnoseLimits | None = None, sys_root: Path = Path("/")) -> DiagnosticsReport:
-    """Run the checks (all, or ``only``) and return the report; logs one journal line per failure.
-
-    ``source``/``devices`` are used as given (the daemon's); otherwise they are opened from ``cfg`` (or from
-    ``source_spec``, e.g. ``sim:IMAGE``, which is then lit by the light devices) and closed at the end.
-    ``sys_root`` redirects /sys and /run reads (tests).
-    """
-    from terminal.daemon import diag_hardware, diag_models, diag_mqtt, diag_system
-    from terminal.voice.check import check_audio
-
-    lim = limits or DiagnoseLimits()
-    wanted = set(CHECKS if only is None else only)
-    unknown = wanted - set(CHECKS)
-    if unknown:
-        raise ValueError(f"unknown check(s) {', '.join(sorted(unknown))} (known: {', '.join(CHECKS)})")
-    report = DiagnosticsReport([], cfg.terminal.id, time.time())
-    hw = diag_hardware.Hardware(cfg, source=source, source_spec=source_spec, devices=devices,
-                                pin_factory=pin_factory, need_light="light" in wanted)
-    try:
-        plan: list[tuple[str, Callable[[], CheckResult]]] = [
-            ("versions", diag_system.check_versions),
-            ("camera", lambda: diag_hardware.check_camera(cfg, hw, lim)),
-            ("light", lambda: diag_hardware.check_light(cfg, hw, lim)),
-            ("models", lambda: diag_models.check_models(cfg, hw.last_image())),
-            ("mqtt", lambda: diag_mqtt.check_mqtt(cfg)),
-            ("outbox", lambda: diag_mqtt.check_outbox(cfg)),
-            ("disk", lambda: diag_system.check_disk(cfg, lim)),
-            ("clock", lambda: diag_system.check_clock(sys_root=sys_root)),
-            ("thermal", lambda: diag_system.check_thermal(lim, sys_root=sys_root)),
-            ("audio", lambda: check_audio(cfg)),
-        ]
-        for name, fn in plan:
-            if name in wanted:
-                report.checks.append(timed(name, fn))
-        if snapshot is not None:
-            shot = timed("snapshot", lambda: diag_hardware.write_snapshot(cfg, hw, snapshot))
-            report.checks.append(shot)
-            report.snapshot = str(snapshot) if not shot.failed else None
-    finally:
-        hw.close()
-    for c in report.checks:
-        if c.failed:
-            log.error("diagnose: %s failed: %s", c.name, c.summary,
-                      extra={"journal": {"RESULT": "diagnose_fail", "REASON": c.name}})
-    return report

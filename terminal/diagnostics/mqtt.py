@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.config import Config
-from terminal.daemon.diagnose import CheckResult
+from terminal.diagnostics.report import CheckResult
 from terminal.errors import TerminalError
 
 log = logging.getLogger(__name__)

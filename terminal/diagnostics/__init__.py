@@ -1,0 +1,1 @@
+"""`terminal diagnose`: the technician's self-test (runner, report types, and one module per group of checks)."""
