@@ -37,14 +37,23 @@ def run(frames: Path, out: Path, models: Path | None) -> int:
         for path in list_images(frames):
             img = read_image_rgb(path)
             verdict = gate.analyze(img)
-            row: dict[str, object] = {"frame": path.name, "passed": verdict.passed,
-                                      "codes": sorted(verdict.failures), "n_faces": verdict.n_faces}
+            row: dict[str, object] = {
+                "frame": path.name,
+                "passed": verdict.passed,
+                "codes": sorted(verdict.failures),
+                "n_faces": verdict.n_faces,
+            }
             if verdict.face is not None:
                 emb = embedder.embed(align_face(img, verdict.face.landmarks))
                 row["embedding"] = [float(x) for x in np.asarray(emb, dtype=np.float64).ravel()]
             rows.append(row)
-    report = {"machine": platform.machine(), "python": platform.python_version(),
-              "numpy": np.__version__, "seconds": round(time.monotonic() - t0, 1), "frames": rows}
+    report = {
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "seconds": round(time.monotonic() - t0, 1),
+        "frames": rows,
+    }
     out.write_text(json.dumps(report))
     print(f"{platform.machine()}: {len(rows)} frames in {report['seconds']} s -> {out}")
     return 0
@@ -73,8 +82,10 @@ def compare(a_path: Path, b_path: Path, min_cosine: float) -> int:
             if cos < min_cosine:
                 bad.append(f"{ra['frame']}: cosine {cos:.6f} < {min_cosine}")
     n = len(a["frames"])
-    print(f"{a['machine']} (python {a['python']}, numpy {a['numpy']}, {a['seconds']} s) vs "
-          f"{b['machine']} (python {b['python']}, numpy {b['numpy']}, {b['seconds']} s)")
+    print(
+        f"{a['machine']} (python {a['python']}, numpy {a['numpy']}, {a['seconds']} s) vs "
+        f"{b['machine']} (python {b['python']}, numpy {b['numpy']}, {b['seconds']} s)"
+    )
     print(f"same gate codes: {same}/{n} ({100 * same / max(n, 1):.0f}%)")
     if cosines:
         print(f"embeddings: {len(cosines)}, cosine min {min(cosines):.6f}, mean {float(np.mean(cosines)):.6f}")

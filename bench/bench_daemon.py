@@ -59,18 +59,28 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        broker = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(tmp / "m.conf")],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        broker = subprocess.Popen(
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(tmp / "m.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         mqtt_lines = f'[mqtt]\nbrokers = ["mqtt://127.0.0.1:{port}"]\nrequire_deadline = false\n'
     cfg = tmp / "config.toml"
-    cfg.write_text(f'[terminal]\nid = "bench"\nstate_dir = "{tmp / "state"}"\n[camera]\nbackend = "replay"\n'
-                   f'source = "{clip}"\nfps = 24.0\n{mqtt_lines}[light]\npin_factory = "mock"\n')
+    cfg.write_text(
+        f'[terminal]\nid = "bench"\nstate_dir = "{tmp / "state"}"\n[camera]\nbackend = "replay"\n'
+        f'source = "{clip}"\nfps = 24.0\n{mqtt_lines}[light]\npin_factory = "mock"\n'
+    )
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(tmp / "notify"))
     env = {**os.environ, "NOTIFY_SOCKET": str(tmp / "notify")}
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "terminal", "run", "--config", str(cfg)], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(cfg)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sock.settimeout(60)
     while b"READY=1" not in sock.recv(4096):
         pass
@@ -98,11 +108,15 @@ def main() -> None:
     if broker is not None:
         broker.terminate()
         broker.wait()
-    rows = {"start_to_ready_s": round(ready_s, 2), "idle_cpu_core_fraction": round(idle_cpu, 3),
-            "idle_rss_mib": round(idle_rss, 1),
-            "session_cpu_core_fraction": None if session_cpu is None else round(session_cpu, 3),
-            "session_rss_mib": None if session_rss is None else round(session_rss, 1),
-            "sigterm_to_exit_s": round(stop_s, 2), "exit_code": rc}
+    rows = {
+        "start_to_ready_s": round(ready_s, 2),
+        "idle_cpu_core_fraction": round(idle_cpu, 3),
+        "idle_rss_mib": round(idle_rss, 1),
+        "session_cpu_core_fraction": None if session_cpu is None else round(session_cpu, 3),
+        "session_rss_mib": None if session_rss is None else round(session_rss, 1),
+        "sigterm_to_exit_s": round(stop_s, 2),
+        "exit_code": rc,
+    }
     for k, v in rows.items():
         print(f"{k:28s} {v}")
     print(json.dumps(rows))

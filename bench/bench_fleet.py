@@ -85,10 +85,19 @@ def main() -> None:
         central.loop_stop()
         broker.stop()
     arrived = set(got) & expected
-    res = {"terminals": terminals, "connected": connected, "results": len(expected), "arrived": len(arrived),
-           "lost": len(expected - arrived), "duplicates": sum(got.values()) - len(got), "outbox_left": left,
-           "connect_all_s": round(t_conn, 2), "put_s": round(t_put, 2), "deliver_all_s": round(t_deliver, 2),
-           "delivered_per_s": round(len(arrived) / t_deliver, 1)}
+    res = {
+        "terminals": terminals,
+        "connected": connected,
+        "results": len(expected),
+        "arrived": len(arrived),
+        "lost": len(expected - arrived),
+        "duplicates": sum(got.values()) - len(got),
+        "outbox_left": left,
+        "connect_all_s": round(t_conn, 2),
+        "put_s": round(t_put, 2),
+        "deliver_all_s": round(t_deliver, 2),
+        "delivered_per_s": round(len(arrived) / t_deliver, 1),
+    }
     for k, v in res.items():
         print(f"{k:<18}{v:>12}")
     print(json.dumps(res))

@@ -28,16 +28,28 @@ def cases() -> list[tuple[str, object, float]]:
     """(label, waveform factory taking duty, exposure µs)."""
     return [
         ("software 1 kHz, default jitter model, 10 ms", lambda d: SoftwarePWM(1000, d, seed=1), 10000),
-        ("software 1 kHz, mild jitter (5 µs, 0.5% x 150 µs), 10 ms",
-         lambda d: SoftwarePWM(1000, d, jitter_us=5, stall_p=0.005, stall_us=150, seed=1), 10000),
+        (
+            "software 1 kHz, mild jitter (5 µs, 0.5% x 150 µs), 10 ms",
+            lambda d: SoftwarePWM(1000, d, jitter_us=5, stall_p=0.005, stall_us=150, seed=1),
+            10000,
+        ),
         ("hardware 1 kHz, 10.25 ms (no rule)", lambda d: HardwarePWM(1000, d, phase_us=3.1), 10250),
         ("hardware 24 kHz, 5.013 ms (no rule)", lambda d: HardwarePWM(24000, d, phase_us=3.1), 5013),
-        ("hardware 24 kHz, rule, 10 ms (50 Hz mains)", lambda d: HardwarePWM(24000, d, phase_us=3.1),
-         whole_pwm_periods(10000, P24)),
-        ("hardware 24 kHz, rule, 8.333 ms (60 Hz mains)", lambda d: HardwarePWM(24000, d, phase_us=3.1),
-         round(whole_pwm_periods(8333, P24))),
-        ("hardware 24 kHz, rule, 5.013 -> 5.0 ms", lambda d: HardwarePWM(24000, d, phase_us=3.1),
-         round(whole_pwm_periods(5013, P24))),
+        (
+            "hardware 24 kHz, rule, 10 ms (50 Hz mains)",
+            lambda d: HardwarePWM(24000, d, phase_us=3.1),
+            whole_pwm_periods(10000, P24),
+        ),
+        (
+            "hardware 24 kHz, rule, 8.333 ms (60 Hz mains)",
+            lambda d: HardwarePWM(24000, d, phase_us=3.1),
+            round(whole_pwm_periods(8333, P24)),
+        ),
+        (
+            "hardware 24 kHz, rule, 5.013 -> 5.0 ms",
+            lambda d: HardwarePWM(24000, d, phase_us=3.1),
+            round(whole_pwm_periods(5013, P24)),
+        ),
     ]
 
 

@@ -49,25 +49,58 @@ def record(i: int, rng: random.Random) -> dict[str, Any]:
     """A result record shaped like a real one."""
     score = round(rng.uniform(0.2, 0.95), 4)
     return {
-        "schema": "terminal-verification-result", "schema_version": 1,
+        "schema": "terminal-verification-result",
+        "schema_version": 1,
         "result_id": f"{rng.getrandbits(128):032x}"[:8] + "-0000-4000-8000-" + f"{i:012d}",
-        "request_id": f"req-{i:06d}", "terminal_id": TID, "queued_at": "2026-12-02T07:00:00.123+00:00",
-        "started_at": "2026-12-02T06:59:51.002Z", "finished_at": "2026-12-02T06:59:58.417Z",
-        "decision": "match" if score >= 0.5507 else "no_match", "reason_code": None, "reason": None,
-        "message": {"id": "Verifikasi berhasil. Terima kasih." if score >= 0.5507 else "Wajah tidak cocok.",
-                    "en": "Verified. Thank you."},
-        "score": score, "threshold": 0.5507,
-        "models": {"embedder": {"name": "mobilefacenet_sirius_128d_fp16", "version": "1"},
-                   "landmarker": {"name": "face_landmarker", "version": "1"}, "fusion": "mean"},
-        "n_probe": 3, "n_reference": 2, "reference_sha256": f"{rng.getrandbits(256):064x}",
-        "quality": {"frames": 180, "face_frames": 171, "passed_frames": 96, "counts": {"BLURRY": 12, "TOO_DARK": 40},
-                    "dominant": [{"code": "TOO_DARK", "share": 0.222}], "mean_quality": 0.7312, "best_quality": 1.0},
+        "request_id": f"req-{i:06d}",
+        "terminal_id": TID,
+        "queued_at": "2026-12-02T07:00:00.123+00:00",
+        "started_at": "2026-12-02T06:59:51.002Z",
+        "finished_at": "2026-12-02T06:59:58.417Z",
+        "decision": "match" if score >= 0.5507 else "no_match",
+        "reason_code": None,
+        "reason": None,
+        "message": {
+            "id": "Verifikasi berhasil. Terima kasih." if score >= 0.5507 else "Wajah tidak cocok.",
+            "en": "Verified. Thank you.",
+        },
+        "score": score,
+        "threshold": 0.5507,
+        "models": {
+            "embedder": {"name": "mobilefacenet_sirius_128d_fp16", "version": "1"},
+            "landmarker": {"name": "face_landmarker", "version": "1"},
+            "fusion": "mean",
+        },
+        "n_probe": 3,
+        "n_reference": 2,
+        "reference_sha256": f"{rng.getrandbits(256):064x}",
+        "quality": {
+            "frames": 180,
+            "face_frames": 171,
+            "passed_frames": 96,
+            "counts": {"BLURRY": 12, "TOO_DARK": 40},
+            "dominant": [{"code": "TOO_DARK", "share": 0.222}],
+            "mean_quality": 0.7312,
+            "best_quality": 1.0,
+        },
         "guidance": [{"code": "MOVE_CLOSER", "t": 0.4}, {"code": "LOOK_STRAIGHT", "t": 2.125}],
-        "liveness": {"enabled": True, "outcome": "passed", "reason": None, "duration_s": 2.31,
-                     "challenges": [{"kind": "blink", "outcome": "passed", "duration_s": 1.2}], "passive": None},
+        "liveness": {
+            "enabled": True,
+            "outcome": "passed",
+            "reason": None,
+            "duration_s": 2.31,
+            "challenges": [{"kind": "blink", "outcome": "passed", "duration_s": 1.2}],
+            "passive": None,
+        },
         "light": {"duty": 0.62, "converged": True, "brightness": 131.5, "faults": []},
-        "timings": {"first_face_s": 0.21, "light_converged_s": 0.9, "first_pass_s": 1.4, "liveness_s": 3.9,
-                    "decision_s": 7.415, "decision_after_face_s": 7.205},
+        "timings": {
+            "first_face_s": 0.21,
+            "light_converged_s": 0.9,
+            "first_pass_s": 1.4,
+            "liveness_s": 3.9,
+            "decision_s": 7.415,
+            "decision_after_face_s": 7.205,
+        },
         "frames": 180,
     }
 
@@ -102,9 +135,17 @@ def spoofed_kid(body: dict[str, Any], attacker: Any, genuine_kid: str) -> bytes:
 def result_figures(n: int, per_result_bytes: int, rng: random.Random, pub: Path, key: Any) -> dict[str, Any]:
     attacker = keys.generate()
     kid = keys.thumbprint(key.public_key())
-    counts: dict[str, list[int]] = {k: [0, 0] for k in (
-        "genuine accepted", "one byte changed", "wrong key", "wrong key, genuine kid", "request id changed",
-        "replayed for another request id")}
+    counts: dict[str, list[int]] = {
+        k: [0, 0]
+        for k in (
+            "genuine accepted",
+            "one byte changed",
+            "wrong key",
+            "wrong key, genuine kid",
+            "request id changed",
+            "replayed for another request id",
+        )
+    }
 
     def rejected(what: str, data: bytes, *extra: str) -> None:
         counts[what][1] += 1
@@ -126,8 +167,10 @@ def result_figures(n: int, per_result_bytes: int, rng: random.Random, pub: Path,
         signed["request_id"] = f"req-{i + n:06d}"
         rejected("request id changed", canonical_json(signed))
         rejected("replayed for another request id", raw, "--request-id", f"req-{i + n:06d}")
-    return {k: {"rejected" if k != "genuine accepted" else "accepted": v[0], "of": v[1],
-                "rate": round(v[0] / v[1], 6)} for k, v in counts.items()}
+    return {
+        k: {"rejected" if k != "genuine accepted" else "accepted": v[0], "of": v[1], "rate": round(v[0] / v[1], 6)}
+        for k, v in counts.items()
+    }
 
 
 def command_figures(n: int, rng: random.Random) -> dict[str, Any]:
@@ -142,15 +185,19 @@ def command_figures(n: int, rng: random.Random) -> dict[str, Any]:
 
     def body(name: str) -> dict[str, Any]:
         rid = f"c-{next(seq):07d}"
-        extra: dict[str, Any] = {"verify": {"template": tmpl, "deadline": now + 600},
-                                 "cancel": {}, "diagnose": {"checks": ["camera"]}, "ping": {}}[name]
+        extra: dict[str, Any] = {
+            "verify": {"template": tmpl, "deadline": now + 600},
+            "cancel": {},
+            "diagnose": {"checks": ["camera"]},
+            "ping": {},
+        }[name]
         return {"request_id": rid, **extra}
 
     def flip(env: dict[str, Any], field: str) -> dict[str, Any]:
         text = env[field]
         pos = rng.randrange(len(text))
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-        return {**env, field: text[:pos] + rng.choice(alphabet.replace(text[pos], "")) + text[pos + 1:]}
+        return {**env, field: text[:pos] + rng.choice(alphabet.replace(text[pos], "")) + text[pos + 1 :]}
 
     variants: dict[str, str] = {}
     outcomes: dict[str, Counter[str]] = {}
@@ -163,36 +210,73 @@ def command_figures(n: int, rng: random.Random) -> dict[str, Any]:
 
     for _ in range(n):
         for name in ("verify", "cancel", "diagnose", "ping"):
-            send("genuine (central key 1 or 2)", "genuine", name,
-                 sign_command(body(name), rng.choice([central, other]), terminal_id=TID, name=name))
+            send(
+                "genuine (central key 1 or 2)",
+                "genuine",
+                name,
+                sign_command(body(name), rng.choice([central, other]), terminal_id=TID, name=name),
+            )
             send("unsigned", "unsigned", name, body(name))
-            send("signed by an unknown key", "wrongly signed", name,
-                 sign_command(body(name), attacker, terminal_id=TID, name=name))
+            send(
+                "signed by an unknown key",
+                "wrongly signed",
+                name,
+                sign_command(body(name), attacker, terminal_id=TID, name=name),
+            )
             good = sign_command(body(name), central, terminal_id=TID, name=name)
             for field in ("protected", "payload", "signature"):
                 send(f"one {field} character changed", "wrongly signed", name, flip(good, field))
-            send("payload of another signed command", "wrongly signed", name,
-                 {**good, "payload": sign_command(body(name), central, terminal_id=TID, name=name)["payload"]})
+            send(
+                "payload of another signed command",
+                "wrongly signed",
+                name,
+                {**good, "payload": sign_command(body(name), central, terminal_id=TID, name=name)["payload"]},
+            )
             target = rng.choice([t for t in ("verify", "cancel", "diagnose", "ping") if t != name])
-            send("signed for another command", "wrongly signed", target,
-                 sign_command(body(target), central, terminal_id=TID, name=name))
-            send("signed for another terminal", "wrongly signed", name,
-                 sign_command(body(name), central, terminal_id="shop-8", name=name))
-            send("expired (exp in the past)", "expired", name,
-                 sign_command(body(name), central, terminal_id=TID, name=name, ttl_s=60,
-                              now=now - rng.uniform(61, 30 * 86400)))
-            send("issued in the future (beyond clock skew)", "expired", name,
-                 sign_command(body(name), central, terminal_id=TID, name=name, now=now + rng.uniform(400, 86400)))
-            send("validity longer than 24 h", "expired", name,
-                 sign_command(body(name), central, terminal_id=TID, name=name, ttl_s=rng.uniform(86402, 365 * 86400)))
+            send(
+                "signed for another command",
+                "wrongly signed",
+                target,
+                sign_command(body(target), central, terminal_id=TID, name=name),
+            )
+            send(
+                "signed for another terminal",
+                "wrongly signed",
+                name,
+                sign_command(body(name), central, terminal_id="shop-8", name=name),
+            )
+            send(
+                "expired (exp in the past)",
+                "expired",
+                name,
+                sign_command(
+                    body(name), central, terminal_id=TID, name=name, ttl_s=60, now=now - rng.uniform(61, 30 * 86400)
+                ),
+            )
+            send(
+                "issued in the future (beyond clock skew)",
+                "expired",
+                name,
+                sign_command(body(name), central, terminal_id=TID, name=name, now=now + rng.uniform(400, 86400)),
+            )
+            send(
+                "validity longer than 24 h",
+                "expired",
+                name,
+                sign_command(body(name), central, terminal_id=TID, name=name, ttl_s=rng.uniform(86402, 365 * 86400)),
+            )
     out: dict[str, Any] = {}
     for kind, c in outcomes.items():
         total = sum(c.values())
         # a genuine ping is answered by the processor itself ("OK"); everything else runs the handler
         ok = c["ran"] + c["OK"] if variants[kind] == "genuine" else total - c["ran"] - c["OK"]
-        out[kind] = {"group": variants[kind], "of": total,
-                     ("accepted" if variants[kind] == "genuine" else "refused"): ok, "rate": round(ok / total, 6),
-                     "codes": dict(sorted(c.items()))}
+        out[kind] = {
+            "group": variants[kind],
+            "of": total,
+            ("accepted" if variants[kind] == "genuine" else "refused"): ok,
+            "rate": round(ok / total, 6),
+            "codes": dict(sorted(c.items())),
+        }
     return out
 
 
@@ -206,8 +290,9 @@ def subprocess_check(k: int, rng: random.Random, pub: Path, key: Any) -> dict[st
         pos = rng.randrange(len(b))
         b[pos] ^= 1 << rng.randrange(8)
         for data, field, want in ((bytes(b), "forged_rejected", 1), (raw, "genuine_accepted", 0)):
-            rc = subprocess.run([str(exe), "verify-result", "--key", f"{TID}={pub}"], input=data,
-                                capture_output=True, timeout=60).returncode
+            rc = subprocess.run(
+                [str(exe), "verify-result", "--key", f"{TID}={pub}"], input=data, capture_output=True, timeout=60
+            ).returncode
             res[field] += rc == want
     return res
 
@@ -226,9 +311,16 @@ def run(n: int, per_result_bytes: int, sub: int, seed: int) -> dict[str, Any]:
         commands = command_figures(n, rng)
         t_commands = time.perf_counter() - t
         procs = subprocess_check(sub, rng, pub, key) if sub else None
-    return {"n": n, "seed": seed, "results": results, "commands": commands, "subprocess": procs,
-            "seconds": {"results": round(t_results, 1), "commands": round(t_commands, 1)},
-            "jws_alg": jws.ALG, "pid": os.getpid()}
+    return {
+        "n": n,
+        "seed": seed,
+        "results": results,
+        "commands": commands,
+        "subprocess": procs,
+        "seconds": {"results": round(t_results, 1), "commands": round(t_commands, 1)},
+        "jws_alg": jws.ALG,
+        "pid": os.getpid(),
+    }
 
 
 def main_cli() -> int:
@@ -249,10 +341,14 @@ def main_cli() -> int:
         print("| result variant | rejected (or accepted) | of | rate |\n|---|---|---|---|")
         for k, v in fig["results"].items():
             print(f"| {k} | {v.get('rejected', v.get('accepted'))} | {v['of']} | {v['rate']:.2%} |")
-        print("\n| command variant | group | refused (or accepted) | of | rate | reply codes |\n|---|---|---|---|---|---|")
+        print(
+            "\n| command variant | group | refused (or accepted) | of | rate | reply codes |\n|---|---|---|---|---|---|"
+        )
         for k, v in fig["commands"].items():
             codes = ", ".join(f"{c} {m}" for c, m in v["codes"].items())
-            print(f"| {k} | {v['group']} | {v.get('refused', v.get('accepted'))} | {v['of']} | {v['rate']:.2%} | {codes} |")
+            print(
+                f"| {k} | {v['group']} | {v.get('refused', v.get('accepted'))} | {v['of']} | {v['rate']:.2%} | {codes} |"
+            )
         print(f"\nsubprocess: {fig['subprocess']}  seconds: {fig['seconds']}")
     return 1 if bad else 0
 

@@ -54,8 +54,7 @@ class Replayed:
 def stats(ms: list[float]) -> dict[str, float]:
     """Median, p95 and frames per second of per-frame milliseconds."""
     med = statistics.median(ms)
-    return {"median_ms": round(med, 3), "p95_ms": round(float(np.percentile(ms, 95)), 3),
-            "fps": round(1000.0 / med, 1)}
+    return {"median_ms": round(med, 3), "p95_ms": round(float(np.percentile(ms, 95)), 3), "fps": round(1000.0 / med, 1)}
 
 
 def main() -> int:
@@ -106,8 +105,12 @@ def main() -> int:
             tiled_ms.append((time.perf_counter() - t0) * 1000)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "frame": "640x480", "frames": len(lm_ms), "landmarker": stats(lm_ms), "gate": stats(gate_ms),
-        "checks_only": stats(checks_ms), "tiled_count_per_call": stats(tiled_ms),
+        "frame": "640x480",
+        "frames": len(lm_ms),
+        "landmarker": stats(lm_ms),
+        "gate": stats(gate_ms),
+        "checks_only": stats(checks_ms),
+        "tiled_count_per_call": stats(tiled_ms),
         "gate_over_landmarker": round(statistics.median(gate_ms) / statistics.median(lm_ms), 3),
         "checks_over_landmarker": round(statistics.median(checks_ms) / statistics.median(lm_ms), 3),
         "checks_mean_over_landmarker_mean": round(statistics.mean(checks_ms) / statistics.mean(lm_ms), 3),
@@ -118,9 +121,11 @@ def main() -> int:
     for key in ("landmarker", "gate", "checks_only", "tiled_count_per_call"):
         s = result[key]
         print(f"{key:<22}{s['median_ms']:>11.2f}{s['p95_ms']:>9.2f}{s['fps']:>8.1f}")
-    print(f"gate/landmarker {result['gate_over_landmarker']:.3f}   checks/landmarker "
-          f"{result['checks_over_landmarker']:.3f} (means {result['checks_mean_over_landmarker_mean']:.3f})   "
-          f"one tiled count/landmarker {result['tiled_call_over_landmarker']:.3f}   peak RSS {result['peak_rss_mb']:.0f} MB")
+    print(
+        f"gate/landmarker {result['gate_over_landmarker']:.3f}   checks/landmarker "
+        f"{result['checks_over_landmarker']:.3f} (means {result['checks_mean_over_landmarker_mean']:.3f})   "
+        f"one tiled count/landmarker {result['tiled_call_over_landmarker']:.3f}   peak RSS {result['peak_rss_mb']:.0f} MB"
+    )
     print(json.dumps(result))
     return 0
 

@@ -46,8 +46,9 @@ def child(args: argparse.Namespace) -> None:
 
     cfg = load_config(Path(args.phase))
     realtime = args.pace == "camera"
-    daemon = TerminalDaemon(cfg, Path(args.phase), source_factory=lambda c: ReplaySource(
-        args.clip, fps=30.0, realtime=realtime, loop=True))
+    daemon = TerminalDaemon(
+        cfg, Path(args.phase), source_factory=lambda c: ReplaySource(args.clip, fps=30.0, realtime=realtime, loop=True)
+    )
 
     def report() -> None:
         while getattr(daemon, "svc", None) is None or daemon.camera.frames == 0:  # services exist after start()
@@ -71,7 +72,7 @@ def write_config(tmp: Path, ref: Path, kiosk: bool, port: int) -> Path:
     from tests.support.broker import free_port
 
     p = tmp / f"config-{'on' if kiosk else 'off'}.toml"
-    p.write_text(f"""[terminal]\nid = "bench-kiosk"\nstate_dir = "{tmp / 'state'}"\n[camera]\nbackend = "replay"
+    p.write_text(f"""[terminal]\nid = "bench-kiosk"\nstate_dir = "{tmp / "state"}"\n[camera]\nbackend = "replay"
 fps = 30.0\n[mqtt]\nbrokers = ["mqtt://127.0.0.1:{free_port()}"]\nbackoff_max_s = 5.0\n[light]\npin_factory = "mock"
 [daemon]\nwalkup_reference = "{ref}"\nwalkup_cooldown_s = 0.5\nwalkup_check_s = 0.2
 [kiosk]\nenabled = {str(kiosk).lower()}\nport = {port}\nresult_hold_s = 1.0\n""")
@@ -82,9 +83,14 @@ class Child:
     """The daemon process and its frame-counter samples."""
 
     def __init__(self, cfg: Path, clip: Path, pace: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--phase", str(cfg), "--clip", str(clip), "--pace", pace],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True, cwd=REPO)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--phase", str(cfg), "--clip", str(clip), "--pace", pace],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=REPO,
+        )
         self.samples: list[tuple[float, int, float, int]] = []
         self.ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -146,8 +152,16 @@ def run_pace(pace: str, tmp: Path, clip: Path, ref: Path, args: argparse.Namespa
         lat_all = lat
     sessions = on.samples[-1][3]
     on.stop()
-    return {"fps_off_alone": fps_off_alone, "rss_off": rss_off, "rss_on": rss_on, "with": windows[True],
-            "without": windows[False], "preview": previews, "lat": lat_all, "sessions": sessions}
+    return {
+        "fps_off_alone": fps_off_alone,
+        "rss_off": rss_off,
+        "rss_on": rss_on,
+        "with": windows[True],
+        "without": windows[False],
+        "preview": previews,
+        "lat": lat_all,
+        "sessions": sessions,
+    }
 
 
 def main() -> None:
@@ -175,18 +189,24 @@ def main() -> None:
         for pace in paces:
             r = run_pace(pace, tmp, clip, ref, args)
             w, wo = statistics.mean(r["with"]), statistics.mean(r["without"])
-            print(f"[{pace}] daemon fps with the page {w:.1f} ({', '.join(f'{x:.1f}' for x in r['with'])}), "
-                  f"without {wo:.1f} ({', '.join(f'{x:.1f}' for x in r['without'])}): ratio {w / wo:.3f}; "
-                  f"kiosk disabled: {r['fps_off_alone']:.1f}")
-            print(f"[{pace}] preview in the page: {statistics.mean(r['preview']):.1f} fps "
-                  f"({', '.join(f'{x:.1f}' for x in r['preview'])}); RSS kiosk off {r['rss_off']:.1f} MiB, "
-                  f"on with the page {r['rss_on']:.1f} MiB ({r['rss_on'] - r['rss_off']:+.1f}); "
-                  f"{r['sessions']} sessions")
+            print(
+                f"[{pace}] daemon fps with the page {w:.1f} ({', '.join(f'{x:.1f}' for x in r['with'])}), "
+                f"without {wo:.1f} ({', '.join(f'{x:.1f}' for x in r['without'])}): ratio {w / wo:.3f}; "
+                f"kiosk disabled: {r['fps_off_alone']:.1f}"
+            )
+            print(
+                f"[{pace}] preview in the page: {statistics.mean(r['preview']):.1f} fps "
+                f"({', '.join(f'{x:.1f}' for x in r['preview'])}); RSS kiosk off {r['rss_off']:.1f} MiB, "
+                f"on with the page {r['rss_on']:.1f} MiB ({r['rss_on'] - r['rss_off']:+.1f}); "
+                f"{r['sessions']} sessions"
+            )
             lat = sorted(r["lat"])
             if lat:
                 p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
-                print(f"[{pace}] decision -> on screen: n={len(lat)} median {statistics.median(lat):.0f} ms, "
-                      f"p95 {p95:.0f} ms, max {lat[-1]:.0f} ms")
+                print(
+                    f"[{pace}] decision -> on screen: n={len(lat)} median {statistics.median(lat):.0f} ms, "
+                    f"p95 {p95:.0f} ms, max {lat[-1]:.0f} ms"
+                )
 
 
 if __name__ == "__main__":

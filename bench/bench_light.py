@@ -41,17 +41,22 @@ STEP = 0.01  # one duty step (1%): steady-state changes above this count as flic
 def scenes(quick: bool) -> list[tuple[str, str, Path]]:
     """(kind, name, path): ok faces, clean portraits, and side-lit faces (UNEVEN_LIGHT expected)."""
     ok = sorted((SHARED / "quality" / "ok").iterdir())
-    picks = [p for p in ok if "cmu_faces" in p.name][:1] + [p for p in ok if "extyaleb" in p.name][:9:4] \
+    picks = (
+        [p for p in ok if "cmu_faces" in p.name][:1]
+        + [p for p in ok if "extyaleb" in p.name][:9:4]
         + [p for p in ok if "yalefaces" in p.name][:3:2]
+    )
     portraits = sorted((SHARED / "conditions" / "single_face").iterdir())
     uneven = [p for p in sorted((SHARED / "quality" / "UNEVEN_LIGHT").iterdir()) if "A+110" in p.name][:2]
     out = [("ok", p.stem[:40], p) for p in picks + portraits] + [("uneven", p.stem[:40], p) for p in uneven]
     return out[:4] if quick else out
 
 
-def reachable(img: np.ndarray, box: tuple[int, int, int, int], ambient: float, cfg: LightConfig,
-              dead: bool = False) -> bool:
+def reachable(
+    img: np.ndarray, box: tuple[int, int, int, int], ambient: float, cfg: LightConfig, dead: bool = False
+) -> bool:
     """Whether some duty/exposure/gain puts the face in band (noise-free sim at the two extremes)."""
+
     def face_luma(duty: float, exposure: int, gain: float) -> float:
         src = SimSource([img], ambient=ambient, duty=duty, face_box=box, full_well=1e9, read_noise=0.0)
         src.set_controls({"AeEnable": False, "ExposureTime": exposure, "AnalogueGain": gain})
@@ -65,8 +70,9 @@ def reachable(img: np.ndarray, box: tuple[int, int, int, int], ambient: float, c
     return brightest >= cfg.target_low and darkest <= cfg.target_high
 
 
-def run_scene(img: np.ndarray, box: tuple[int, int, int, int], ambient: float, cfg: LightConfig, frames: int,
-              dead: bool = False) -> dict[str, Any]:
+def run_scene(
+    img: np.ndarray, box: tuple[int, int, int, int], ambient: float, cfg: LightConfig, frames: int, dead: bool = False
+) -> dict[str, Any]:
     """One closed-loop run; returns its figures."""
     factory = mock_factory()
     dev = LightDevices.from_config(cfg, factory)
@@ -97,12 +103,19 @@ def run_scene(img: np.ndarray, box: tuple[int, int, int, int], ambient: float, c
     tail = [s.duty for s in states[-20:]]
     flicker = max(abs(b - a) for a, b in itertools.pairwise(tail))
     return {
-        "start": round(states[0].brightness, 1), "final": round(states[-1].brightness, 1),
+        "start": round(states[0].brightness, 1),
+        "final": round(states[-1].brightness, 1),
         "frames_to_converge": None if converged_at is None else converged_at + 1,
-        "overshoot": round(overshoot, 1), "overshoot_past_band": round(max(0.0, overshoot - (hi - mid)), 1),
-        "duty_flicker": round(flicker, 4), "final_duty": round(states[-1].duty, 3),
-        "exposure_us": states[-1].exposure_us, "gain": states[-1].gain, "faults": states[-1].faults,
-        "in_band": states[-1].in_band, "max_pin_duty": max(pin_states), "pin_off_at_end": pin_states[-1] == 0.0,
+        "overshoot": round(overshoot, 1),
+        "overshoot_past_band": round(max(0.0, overshoot - (hi - mid)), 1),
+        "duty_flicker": round(flicker, 4),
+        "final_duty": round(states[-1].duty, 3),
+        "exposure_us": states[-1].exposure_us,
+        "gain": states[-1].gain,
+        "faults": states[-1].faults,
+        "in_band": states[-1].in_band,
+        "max_pin_duty": max(pin_states),
+        "pin_off_at_end": pin_states[-1] == 0.0,
         "cost_us": [c * 1e6 for c in cost],
     }
 
@@ -132,20 +145,29 @@ def main() -> int:
     cfg = LightConfig(pin_factory="mock")
     finder, close = gate_face_finder(load_config(None))
     rows = []
-    print(f"{'scene':42s} {'kind':6s} {'amb':>5s} {'reach':>5s} {'start':>6s} {'final':>6s} {'conv':>4s} "
-          f"{'over':>5s} {'flick':>6s} {'duty':>5s} {'exp_us':>6s} {'gain':>5s} faults")
+    print(
+        f"{'scene':42s} {'kind':6s} {'amb':>5s} {'reach':>5s} {'start':>6s} {'final':>6s} {'conv':>4s} "
+        f"{'over':>5s} {'flick':>6s} {'duty':>5s} {'exp_us':>6s} {'gain':>5s} faults"
+    )
     for kind, name, path in scenes(args.quick):
         img = read_image_rgb(path)
         h, w = img.shape[:2]
         box = (finder(img) if finder else None) or default_face_box(h, w)
         for amb in AMBIENTS:
             r = run_scene(img, box, amb, cfg, args.frames)
-            r.update(scene=name, kind=kind, ambient=amb, reachable=reachable(img, box, amb, cfg),
-                     box_from="gate" if finder else "centre")
+            r.update(
+                scene=name,
+                kind=kind,
+                ambient=amb,
+                reachable=reachable(img, box, amb, cfg),
+                box_from="gate" if finder else "centre",
+            )
             rows.append(r)
-            print(f"{name:42s} {kind:6s} {amb:5.2f} {r['reachable']!s:>5s} {r['start']:6.1f} {r['final']:6.1f} "
-                  f"{r['frames_to_converge']!s:>4s} {r['overshoot']:5.1f} {r['duty_flicker']:6.3f} "
-                  f"{r['final_duty']:5.2f} {r['exposure_us']:6d} {r['gain']:5.2f} {','.join(r['faults'])}")
+            print(
+                f"{name:42s} {kind:6s} {amb:5.2f} {r['reachable']!s:>5s} {r['start']:6.1f} {r['final']:6.1f} "
+                f"{r['frames_to_converge']!s:>4s} {r['overshoot']:5.1f} {r['duty_flicker']:6.3f} "
+                f"{r['final_duty']:5.2f} {r['exposure_us']:6d} {r['gain']:5.2f} {','.join(r['faults'])}"
+            )
         for amb in (0.02, 0.1):
             r = run_scene(img, box, amb, cfg, args.frames, dead=True)
             r.update(scene=name, kind="dead", ambient=amb, reachable=reachable(img, box, amb, cfg, dead=True))
@@ -166,31 +188,46 @@ def main() -> int:
     budget_us = 1e6 / 30
     sizes = {f"{w}x{h}": controller_cost(cfg, (w, h)) for w, h in ((640, 480), (1280, 720), (1920, 1080))}
     summary = {
-        "scenes": len({r["scene"] for r in live}), "runs": len(live), "frames_per_run": args.frames,
+        "scenes": len({r["scene"] for r in live}),
+        "runs": len(live),
+        "frames_per_run": args.frames,
         "ambients": AMBIENTS,
         "reachable_ok_runs": len(ok_reach),
         "ended_in_band_fraction": round(sum(r["in_band"] for r in ok_reach) / max(1, len(ok_reach)), 3),
-        "frames_to_converge": {"median": statistics.median(conv) if conv else None, "max": max(conv, default=None),
-                               "p90": float(np.percentile(conv, 90)) if conv else None,
-                               "within_8": round(sum(c <= 8 for c in conv) / max(1, len(ok_reach)), 3)},
-        "overshoot_luma": {"max": max((r["overshoot"] for r in ok_reach), default=0.0),
-                           "max_past_band": max((r["overshoot_past_band"] for r in ok_reach), default=0.0)},
-        "steady_duty_flicker": {"max": max(r["duty_flicker"] for r in live), "step": STEP,
-                                "runs_above_one_step": sum(r["duty_flicker"] > STEP for r in live)},
+        "frames_to_converge": {
+            "median": statistics.median(conv) if conv else None,
+            "max": max(conv, default=None),
+            "p90": float(np.percentile(conv, 90)) if conv else None,
+            "within_8": round(sum(c <= 8 for c in conv) / max(1, len(ok_reach)), 3),
+        },
+        "overshoot_luma": {
+            "max": max((r["overshoot"] for r in ok_reach), default=0.0),
+            "max_past_band": max((r["overshoot_past_band"] for r in ok_reach), default=0.0),
+        },
+        "steady_duty_flicker": {
+            "max": max(r["duty_flicker"] for r in live),
+            "step": STEP,
+            "runs_above_one_step": sum(r["duty_flicker"] > STEP for r in live),
+        },
         "unreachable_runs": len(unreach),
         "unreachable_with_fault": sum(bool(r["faults"]) for r in unreach),
         "unreachable_faults": sorted({f for r in unreach for f in r["faults"]}),
         "dead_lamp_in_band": sum(r["in_band"] for r in rows if r["kind"] == "dead"),
         "false_UNEVEN_LIGHT_on_ok": sum("UNEVEN_LIGHT" in r["faults"] for r in ok_reach),
         "faults_on_ok_reachable": sum(bool(r["faults"]) for r in ok_reach),
-        "uneven_runs": len(uneven), "uneven_with_UNEVEN_LIGHT": sum("UNEVEN_LIGHT" in r["faults"] for r in uneven),
+        "uneven_runs": len(uneven),
+        "uneven_with_UNEVEN_LIGHT": sum("UNEVEN_LIGHT" in r["faults"] for r in uneven),
         "uneven_in_band": sum(r["in_band"] for r in uneven),
-        "dead_lamp_runs": len(dead), "dead_lamp_with_LIGHT_FAULT": sum("LIGHT_FAULT" in r["faults"] for r in dead),
+        "dead_lamp_runs": len(dead),
+        "dead_lamp_with_LIGHT_FAULT": sum("LIGHT_FAULT" in r["faults"] for r in dead),
         "false_LIGHT_FAULT": sum("LIGHT_FAULT" in r["faults"] for r in live),
-        "max_pin_duty": max(r["max_pin_duty"] for r in rows), "max_duty": cfg.max_duty,
+        "max_pin_duty": max(r["max_pin_duty"] for r in rows),
+        "max_duty": cfg.max_duty,
         "light_off_at_end": all(r["pin_off_at_end"] for r in rows),
-        "controller_us_sim_frames": {"median": round(statistics.median(costs), 1),
-                                     "p99": round(float(np.percentile(costs, 99)), 1)},
+        "controller_us_sim_frames": {
+            "median": round(statistics.median(costs), 1),
+            "p99": round(float(np.percentile(costs, 99)), 1),
+        },
         "controller_us_by_size": {k: {n: round(v, 1) for n, v in d.items()} for k, d in sizes.items()},
         "frame_budget_us_30fps": round(budget_us),
         "cost_ratio_640x480_vs_budget": round(sizes["640x480"]["face_box"] / budget_us, 5),

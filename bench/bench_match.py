@@ -108,13 +108,21 @@ def main() -> int:
             parts[k].append(v)
     peak = rss_mb()
     res = {
-        "faces": len(data), "rounds": args.rounds, "runtime": emb.runtime, "threads": cfg.matching.threads,
+        "faces": len(data),
+        "rounds": args.rounds,
+        "runtime": emb.runtime,
+        "threads": cfg.matching.threads,
         "full_ms": {"median": round(pct(full, 50), 3), "p95": round(pct(full, 95), 3)},
         "bare_invoke_ms": {"median": round(pct(bare, 50), 3), "p95": round(pct(bare, 95), 3)},
-        "overhead_ratio": {"median": round(pct(full, 50) / pct(bare, 50), 4),
-                           "p95": round(pct(full, 95) / pct(bare, 95), 4)},
-        "cpu_ms": {"full_median": round(pct(full_cpu, 50), 3), "bare_median": round(pct(bare_cpu, 50), 3),
-                   "ratio_median": round(pct(full_cpu, 50) / max(pct(bare_cpu, 50), 1e-9), 4)},
+        "overhead_ratio": {
+            "median": round(pct(full, 50) / pct(bare, 50), 4),
+            "p95": round(pct(full, 95) / pct(bare, 95), 4),
+        },
+        "cpu_ms": {
+            "full_median": round(pct(full_cpu, 50), 3),
+            "bare_median": round(pct(bare_cpu, 50), 3),
+            "ratio_median": round(pct(full_cpu, 50) / max(pct(bare_cpu, 50), 1e-9), 4),
+        },
         "stages_median_ms": {k: round(pct(v, 50), 3) for k, v in parts.items()},
         "landmarker_detect_ms_median": round(pct(t_detect, 50), 2),
         "rss_mb": {"before_models": round(base_rss, 1), "peak_with_both_models": round(peak, 1)},
@@ -124,8 +132,10 @@ def main() -> int:
     print(f"{'align + embed (ours)':<28}{res['full_ms']['median']:>10.3f}{res['full_ms']['p95']:>10.3f}")
     print(f"{'bare invoke()':<28}{res['bare_invoke_ms']['median']:>10.3f}{res['bare_invoke_ms']['p95']:>10.3f}")
     print(f"{'ratio (ours / bare)':<28}{res['overhead_ratio']['median']:>10.4f}{res['overhead_ratio']['p95']:>10.4f}")
-    print(f"CPU time (all threads) median: ours {res['cpu_ms']['full_median']} ms, bare {res['cpu_ms']['bare_median']} "
-          f"ms, ratio {res['cpu_ms']['ratio_median']}")
+    print(
+        f"CPU time (all threads) median: ours {res['cpu_ms']['full_median']} ms, bare {res['cpu_ms']['bare_median']} "
+        f"ms, ratio {res['cpu_ms']['ratio_median']}"
+    )
     print("stages (median ms): " + ", ".join(f"{k} {v}" for k, v in res["stages_median_ms"].items()))
     print(f"landmarker detect (median): {res['landmarker_detect_ms_median']} ms")
     print(f"peak RSS: {res['rss_mb']['peak_with_both_models']} MB (before models {res['rss_mb']['before_models']} MB)")

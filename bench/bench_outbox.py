@@ -18,8 +18,14 @@ from terminal.report.outbox import Outbox
 from terminal.report.settings import MqttConfig
 from tests.support.broker import Mosquitto
 
-RECORD = {"decision": "match", "score": 0.9123, "reason": "OK", "quality": {"sharpness": 0.8, "brightness": 0.55},
-          "member_ref": "m-000123", "session_ms": 4210}
+RECORD = {
+    "decision": "match",
+    "score": 0.9123,
+    "reason": "OK",
+    "quality": {"sharpness": 0.8, "brightness": 0.55},
+    "member_ref": "m-000123",
+    "session_ms": 4210,
+}
 
 
 def put_rate(d: Path, n: int) -> float:
@@ -38,8 +44,11 @@ def drain_rate(d: Path, broker: Mosquitto, n: int, window: int, protocol: str = 
     ob = Outbox(d / f"drain{window}{protocol}.sqlite", max_rows=n + 10)
     for i in range(n):
         ob.put(f"d{window}-{i}", "result", RECORD)
-    link = MqttLink(MqttConfig(brokers=[broker.url], max_inflight=window, health_interval_s=3600, protocol=protocol),
-                    f"bench{window}", ob)
+    link = MqttLink(
+        MqttConfig(brokers=[broker.url], max_inflight=window, health_interval_s=3600, protocol=protocol),
+        f"bench{window}",
+        ob,
+    )
     link.start()
     while not link.connected:
         time.sleep(0.005)

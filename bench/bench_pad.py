@@ -89,8 +89,12 @@ def cost_ratio(cfg: object) -> dict[str, float]:
             t_lm += t1 - t0
             n += 1
     lm.close()
-    return {"landmarker_ms": round(1000 * t_lm / n, 3), "liveness_ms": round(1000 * t_live / n, 3),
-            "ratio": round(t_live / t_lm, 3), "frames": n}
+    return {
+        "landmarker_ms": round(1000 * t_lm / n, 3),
+        "liveness_ms": round(1000 * t_live / n, 3),
+        "ratio": round(t_live / t_lm, 3),
+        "frames": n,
+    }
 
 
 def parallax_figures(root: Path) -> None:
@@ -146,8 +150,10 @@ def main() -> None:
                 why[key] = why.get(key, 0) + 1
         print(f"{kind:24s} {a['n']:3d} {a['accepted']:8d} {a['apcer']:7.1%}   {why}")
     live = summary["live"]
-    print(f"worst APCER {summary['worst_apcer']}; BPCER {summary['bpcer']} ({live}); "
-          f"live decision median {summary['live_decision_median_s']} s")
+    print(
+        f"worst APCER {summary['worst_apcer']}; BPCER {summary['bpcer']} ({live}); "
+        f"live decision median {summary['live_decision_median_s']} s"
+    )
     times = [r["decision_s"] for r in summary["items"] if r["kind"] == "live" and r["decision"] == "match"]
     print(f"live decision times {sorted(times)} (median {statistics.median(times) if times else None})")
     print(f"cost {cost}")

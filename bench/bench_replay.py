@@ -40,7 +40,9 @@ def main() -> None:
         n, fps = rate(ReplaySource(Path(tmp) / "rec"))
         rows.append({"input": "pyfeat_single_face recording (PNG)", "frames": n, "fps": round(fps, 1)})
     for r in rows:
-        print(f"{r['input']:45s} {r['frames']:5d} frames {r['fps']:8.1f} frames/s  ({r['fps'] / 30:.1f}x a 30 fps camera)")
+        print(
+            f"{r['input']:45s} {r['frames']:5d} frames {r['fps']:8.1f} frames/s  ({r['fps'] / 30:.1f}x a 30 fps camera)"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"replay": rows, "peak_rss_mb": round(peak, 1)}))
 

@@ -48,8 +48,12 @@ def main() -> None:
         matcher = build_matcher(cfg, threshold=0.45)
         threshold_src = "0.45 (no shipped calibration found)"
     finder = make_finder(cfg, use_gate=False)
-    refs = {s: enroll_images([data(f"yalefaces/subject{s:02d}/{c}.jpg") for c in ("happy", "centerlight", "surprised")],
-                             matcher, finder)[0] for s in SUBJECTS}
+    refs = {
+        s: enroll_images(
+            [data(f"yalefaces/subject{s:02d}/{c}.jpg") for c in ("happy", "centerlight", "surprised")], matcher, finder
+        )[0]
+        for s in SUBJECTS
+    }
     gate = QualityGate.from_config(cfg, mode="video", skip=SKIP)
     wall = {"frames": 0, "session_s": 0.0}
 
@@ -83,12 +87,17 @@ def main() -> None:
         r = feed(session(live_refs[o], f"other-{c}"), live)
         other += r["decision"] != "match"
         with LightDevices.from_config(cfg.light, pin_factory=mock_factory()) as dev:
-            src = SimSource([f.image for f in live], ambient=0.03, devices=dev, fps=live_fps(live),
-                            max_frames=len(live))
+            src = SimSource(
+                [f.image for f in live], ambient=0.03, devices=dev, fps=live_fps(live), max_frames=len(live)
+            )
             light = LightController(cfg.light, dev, camera=src, fps=live_fps(live))
             t0 = time.perf_counter()
-            r = run_session(src, VerificationSession.from_config(dark_cfg, SessionRequest(f"dark-{c}", live_refs[c]),
-                                                                 gate, matcher, light=light, devices=dev))
+            r = run_session(
+                src,
+                VerificationSession.from_config(
+                    dark_cfg, SessionRequest(f"dark-{c}", live_refs[c]), gate, matcher, light=light, devices=dev
+                ),
+            )
             wall["session_s"] += time.perf_counter() - t0
             wall["frames"] += r["frames"]
         if r["decision"] in ("match", "no_match") and r["timings"]["decision_s"] is not None:
@@ -103,8 +112,10 @@ def main() -> None:
         swaps += r["decision"] != "match"
     selfie = []
     for start in (0, 30, 60, 90):
-        r = feed(session(enroll_selfie(matcher, finder), f"selfie-{start}"),
-                 video_frames("blink_selfie", start, start + 100, fps=23.9))
+        r = feed(
+            session(enroll_selfie(matcher, finder), f"selfie-{start}"),
+            video_frames("blink_selfie", start, start + 100, fps=23.9),
+        )
         if r["decision"] in ("match", "no_match"):
             selfie.append(r["timings"]["decision_after_face_s"])
             coop.append(r["timings"]["decision_after_face_s"])
@@ -120,14 +131,19 @@ def main() -> None:
     fig = {
         "live_clips": outcomes,
         "threshold": threshold_src,
-        "coop_median_s": round(statistics.median(coop), 3) if coop else None, "coop_n": len(coop),
+        "coop_median_s": round(statistics.median(coop), 3) if coop else None,
+        "coop_n": len(coop),
         "coop_max_s": round(max(coop), 3) if coop else None,
         "selfie_decision_after_face_s": [round(x, 3) for x in selfie],
-        "dark_median_s": round(statistics.median(dark), 3) if dark else None, "dark_n": len(dark),
+        "dark_median_s": round(statistics.median(dark), 3) if dark else None,
+        "dark_n": len(dark),
         "dark_light_converged_median_s": round(statistics.median(conv), 3) if conv else None,
-        "photo_attacks_failed": f"{attacks}/{n}", "two_photo_attacks_not_matched": f"{swaps}/{n}",
-        "same_person_match": f"{same}/{len(LIVE_CLIPS)}", "other_person_not_matched": f"{other}/{len(LIVE_CLIPS)}",
-        "gate_ms_per_frame": round(gate_ms, 2), "session_ms_per_frame": round(session_ms, 2),
+        "photo_attacks_failed": f"{attacks}/{n}",
+        "two_photo_attacks_not_matched": f"{swaps}/{n}",
+        "same_person_match": f"{same}/{len(LIVE_CLIPS)}",
+        "other_person_not_matched": f"{other}/{len(LIVE_CLIPS)}",
+        "gate_ms_per_frame": round(gate_ms, 2),
+        "session_ms_per_frame": round(session_ms, 2),
         "session_to_gate_ratio": round(session_ms / gate_ms, 2),
     }
     print(f"{'figure':40s} value")

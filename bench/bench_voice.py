@@ -60,18 +60,25 @@ def main() -> None:
         for i in range(args.n):
             path = paths[i % len(paths)]
             t = time.perf_counter()
-            p = subprocess.Popen(["aplay", "-D", args.device, str(path)], stderr=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL)
+            p = subprocess.Popen(
+                ["aplay", "-D", args.device, str(path)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+            )
             assert p.stderr is not None
             p.stderr.readline()  # "Playing WAVE ..." is printed right before the first samples are written
             opened.append((time.perf_counter() - t) * 1000)
             p.terminate()
             p.wait()
-    print(f"rendered {len(paths)} prompts with espeak-ng in {render_s:.2f} s ({render_s / len(paths) * 1000:.0f} ms each)")
-    print(f"say() -> aplay started: n={len(spawn)} median {statistics.median(spawn):.1f} ms, "
-          f"p95 {pct(spawn, 0.95):.1f} ms, max {max(spawn):.1f} ms")
-    print(f"aplay started -> playing: n={len(opened)} median {statistics.median(opened):.1f} ms, "
-          f"p95 {pct(opened, 0.95):.1f} ms, max {max(opened):.1f} ms")
+    print(
+        f"rendered {len(paths)} prompts with espeak-ng in {render_s:.2f} s ({render_s / len(paths) * 1000:.0f} ms each)"
+    )
+    print(
+        f"say() -> aplay started: n={len(spawn)} median {statistics.median(spawn):.1f} ms, "
+        f"p95 {pct(spawn, 0.95):.1f} ms, max {max(spawn):.1f} ms"
+    )
+    print(
+        f"aplay started -> playing: n={len(opened)} median {statistics.median(opened):.1f} ms, "
+        f"p95 {pct(opened, 0.95):.1f} ms, max {max(opened):.1f} ms"
+    )
     print(f"text -> voice (p95 + p95): {pct(spawn, 0.95) + pct(opened, 0.95):.1f} ms")
 
 

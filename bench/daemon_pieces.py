@@ -61,8 +61,9 @@ def main() -> None:
     jh = JournalHandler(f"{d}/s")
     logger.handlers = [jh]
     extra = {"journal": {"SESSION_ID": "s-1", "RESULT": "match", "REASON": "OK"}}
-    rows["journal handler emit (us)"] = per_call_us(lambda i: (logger.info("session %s ended", i, extra=extra),
-                                                               drain() if i % 8 == 0 else None), 5000)
+    rows["journal handler emit (us)"] = per_call_us(
+        lambda i: (logger.info("session %s ended", i, extra=extra), drain() if i % 8 == 0 else None), 5000
+    )
     with open(os.devnull, "w") as null:
         sh = logging.StreamHandler(null)
         sh.setFormatter(WithFields(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")))
@@ -72,9 +73,14 @@ def main() -> None:
     rows["journal / stderr ratio"] = rows["journal handler emit (us)"] / rows["stderr handler emit (us)"]
 
     frames = REPO.parent / "shared/data/videos/pyfeat_single_face/frames"
-    cfg = config_from_dict({"terminal": {"state_dir": f"{d}/state"}, "light": {"pin_factory": "mock"},
-                            "camera": {"backend": "replay", "source": str(frames), "loop": True},
-                            "mqtt": {"brokers": ["mqtt://127.0.0.1:1"]}})
+    cfg = config_from_dict(
+        {
+            "terminal": {"state_dir": f"{d}/state"},
+            "light": {"pin_factory": "mock"},
+            "camera": {"backend": "replay", "source": str(frames), "loop": True},
+            "mqtt": {"brokers": ["mqtt://127.0.0.1:1"]},
+        }
+    )
     t0 = time.perf_counter()
     report = run_diagnostics(cfg, source_spec=f"sim:{frames}/000000.jpg?ambient=0.3")
     total = time.perf_counter() - t0

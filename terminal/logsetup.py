@@ -46,8 +46,9 @@ def setup_logging(level: str = "info") -> None:
         if under_journald():
             handler.setFormatter(WithFields(JournalPrefixFormatter("%(name)s: %(message)s")))
         else:
-            handler.setFormatter(WithFields(logging.Formatter(
-                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")))
+            handler.setFormatter(
+                WithFields(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+            )
     handler.addFilter(BiometricGuard())  # no faces, embeddings or landmarks in any log
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -43,8 +43,14 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelSpec]:
     specs = {}
     for name, m in raw["models"].items():
         specs[name] = ModelSpec(
-            name=name, file=m["file"], sha256=m["sha256"], url=m["url"], kind=m["kind"],
-            version=m.get("version", ""), input=m.get("input", {}), output=m.get("output", {}),
+            name=name,
+            file=m["file"],
+            sha256=m["sha256"],
+            url=m["url"],
+            kind=m["kind"],
+            version=m.get("version", ""),
+            input=m.get("input", {}),
+            output=m.get("output", {}),
             optional=bool(m.get("optional", False)),
         )
     return specs
@@ -95,8 +101,10 @@ def verified_bytes(path: Path, expected: str | None = None) -> bytes:
     except OSError as err:
         raise ModelError(f"model file {path}: cannot read: {err.strerror or err}") from None
     if want is not None and _hex(data) != want:
-        raise ModelError(f"model file {path} has the wrong sha256 (corrupt or tampered); expected {want}: "
-                         "delete it and run ./setup.sh again")
+        raise ModelError(
+            f"model file {path} has the wrong sha256 (corrupt or tampered); expected {want}: "
+            "delete it and run ./setup.sh again"
+        )
     return data
 
 

@@ -40,7 +40,9 @@ def default_fps(model_file: Path | None = None) -> float:
 LSE_MARK = b"compiled with lse enabled"  # what a binary built for ARMv8.1 atomics prints before it aborts
 
 
-def lse_problem(package_dir: Path | None, cpuinfo: Path = Path("/proc/cpuinfo"), machine: str | None = None) -> str | None:
+def lse_problem(
+    package_dir: Path | None, cpuinfo: Path = Path("/proc/cpuinfo"), machine: str | None = None
+) -> str | None:
     """Why a native library under ``package_dir`` would abort on this CPU, or None.
 
     Binaries built with ARMv8.1 LSE atomics (mediapipe's aarch64 wheels, found by bench/arm64_check.sh) kill the
@@ -51,8 +53,9 @@ def lse_problem(package_dir: Path | None, cpuinfo: Path = Path("/proc/cpuinfo"),
     if (machine or platform.machine()) != "aarch64" or package_dir is None:
         return None
     try:
-        features = next((ln for ln in cpuinfo.read_text(errors="replace").splitlines() if ln.startswith("Features")),
-                        "")
+        features = next(
+            (ln for ln in cpuinfo.read_text(errors="replace").splitlines() if ln.startswith("Features")), ""
+        )
     except OSError:
         return None
     if not features or "atomics" in features.split(":", 1)[-1].split():
@@ -60,8 +63,10 @@ def lse_problem(package_dir: Path | None, cpuinfo: Path = Path("/proc/cpuinfo"),
     for lib in sorted(package_dir.rglob("*.so*")):
         try:
             if LSE_MARK in lib.read_bytes():
-                return (f"{lib.name} needs ARMv8.1 atomics (LSE), which this CPU lacks ({model_text() or 'aarch64'}; "
-                        "a Pi 4's Cortex-A72 has none): it would abort. Use a Pi 5 (docs/benchmarks.md)")
+                return (
+                    f"{lib.name} needs ARMv8.1 atomics (LSE), which this CPU lacks ({model_text() or 'aarch64'}; "
+                    "a Pi 4's Cortex-A72 has none): it would abort. Use a Pi 5 (docs/benchmarks.md)"
+                )
         except OSError:
             continue
     return None

@@ -75,7 +75,7 @@ def looks_biometric(value: Any) -> bool:
     if isinstance(value, np.ndarray | bytes | bytearray | memoryview):
         return True
     if isinstance(value, list | tuple) and len(value) > _MAX_NUMBERS:
-        return all(isinstance(v, int | float | np.number | list | tuple) for v in value[:_MAX_NUMBERS + 1])
+        return all(isinstance(v, int | float | np.number | list | tuple) for v in value[: _MAX_NUMBERS + 1])
     return False
 
 

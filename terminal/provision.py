@@ -27,8 +27,10 @@ def provision_one(spec: ModelSpec, into: Path, source_dir: Path | None) -> str:
             return f"copied from {source_dir}"
     if not spec.url:  # converted here (e.g. the PAD models): no official file to download
         where = f"not in {source_dir}" if source_dir else "no source directory given"
-        raise RuntimeError(f"{spec.file}: {where} and it has no download URL; provide it with "
-                           "TERMINAL_MODELS_FROM=/dir/with/models ./setup.sh")
+        raise RuntimeError(
+            f"{spec.file}: {where} and it has no download URL; provide it with "
+            "TERMINAL_MODELS_FROM=/dir/with/models ./setup.sh"
+        )
     tmp_path = _partial_name(into, spec.file)
     try:
         with tmp_path.open("xb") as tmp, urllib.request.urlopen(spec.url, timeout=60) as resp:

@@ -21,8 +21,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     """In the fast loop (-m "not slow"), name the tests that are slow but not marked so (they belong to -m slow)."""
     if (config.getoption("markexpr") or "").replace(" ", "") != "notslow":
         return
-    slow = sorted(((r.duration, r.nodeid) for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
-                   if getattr(r, "when", "") in ("setup", "call") and r.duration > SLOW_S), reverse=True)
+    slow = sorted(
+        (
+            (r.duration, r.nodeid)
+            for key in ("passed", "failed")
+            for r in terminalreporter.stats.get(key, [])
+            if getattr(r, "when", "") in ("setup", "call") and r.duration > SLOW_S
+        ),
+        reverse=True,
+    )
     if slow:
         terminalreporter.write_sep("-", f"tests over {SLOW_S:g} s not marked slow (add @pytest.mark.slow)")
         for duration, nodeid in slow:

@@ -32,7 +32,9 @@ def test_example_config_is_valid() -> None:
 
 
 def test_good_file(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, '[terminal]\nid = "kc-jakarta-01"\n[camera]\nbackend = "opencv"\nsource = "0"\nfps = 15\n'))
+    cfg = load_config(
+        write(tmp_path, '[terminal]\nid = "kc-jakarta-01"\n[camera]\nbackend = "opencv"\nsource = "0"\nfps = 15\n')
+    )
     assert cfg.terminal.id == "kc-jakarta-01"
     assert cfg.camera.backend == "opencv"
     assert cfg.camera.fps == 15.0

@@ -25,6 +25,9 @@ def test_mypy_clean() -> None:
 
 def test_modules_are_small() -> None:
     """Small modules whose names say what they are: none of the package's modules over 400 lines."""
-    big = {str(p.relative_to(REPO)): n for p in (REPO / "terminal").rglob("*.py")
-           if (n := len(p.read_text().splitlines())) > 400}
+    big = {
+        str(p.relative_to(REPO)): n
+        for p in (REPO / "terminal").rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
     assert big == {}

@@ -64,8 +64,9 @@ def test_every_pin_is_locked_at_its_version_with_hashes(src: str, lock: str) -> 
             assert hashes >= 1, f"{lock}: {name}=={version} has no sha256 hash ({FIX_HINT})"
     for name, version in pins(ROOT / src).items():
         versions = {v for v, _m, _h in locked.get(name, [])}
-        assert versions == {version}, f"{src} pins {name}=={version} but {lock} has {sorted(versions) or 'nothing'} " \
-                                      f"({FIX_HINT})"
+        assert versions == {version}, (
+            f"{src} pins {name}=={version} but {lock} has {sorted(versions) or 'nothing'} ({FIX_HINT})"
+        )
 
 
 @pytest.mark.parametrize(("src", "lock"), PAIRS)
@@ -80,8 +81,9 @@ def test_pyproject_dependencies_are_satisfied_by_the_lock(src: str, lock: str) -
         name = canonicalize_name(req.name)
         assert name in locked, f"pyproject.toml needs {text!r}; {lock} lacks {name} ({FIX_HINT})"
         for version, _marker, _h in locked[name]:
-            assert req.specifier.contains(version, prereleases=True), \
+            assert req.specifier.contains(version, prereleases=True), (
                 f"pyproject.toml needs {text!r}; {lock} has {name}=={version} ({FIX_HINT})"
+            )
         pinned = pins(ROOT / src)
         assert name in pinned, f"pyproject.toml needs {text!r} but {src} does not pin it"
 
@@ -90,8 +92,9 @@ def test_runtime_lock_is_the_dev_lock_minus_dev_tools() -> None:
     runtime, dev = parse_lock(ROOT / "requirements.lock"), parse_lock(ROOT / "requirements-dev.lock")
     for name, entries in runtime.items():
         assert name in dev, f"requirements-dev.lock lacks {name} ({FIX_HINT})"
-        assert {v for v, _m, _h in entries} == {v for v, _m, _h in dev[name]}, \
+        assert {v for v, _m, _h in entries} == {v for v, _m, _h in dev[name]}, (
             f"{name}: runtime and dev locks disagree ({FIX_HINT})"
+        )
 
 
 def test_locks_are_made_by_the_kept_tool_for_every_target() -> None:
@@ -101,7 +104,7 @@ def test_locks_are_made_by_the_kept_tool_for_every_target() -> None:
         head = (ROOT / lock).read_text().splitlines()[:3]
         assert any("tools/lock.sh" in line for line in head), f"{lock} was not written by tools/lock.sh"
     setup = (ROOT / "setup.sh").read_text()
-    assert "--require-hashes -r \"$lock\"" in setup and "requirements-dev.lock" in setup
+    assert '--require-hashes -r "$lock"' in setup and "requirements-dev.lock" in setup
 
 
 def test_parser_rejects_an_unhashed_or_unpinned_entry(tmp_path: Path) -> None:

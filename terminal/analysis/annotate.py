@@ -14,7 +14,11 @@ from terminal.privacy import private_dir, write_image
 
 def draw_verdict(image_rgb: np.ndarray, verdict: Verdict) -> np.ndarray:
     """A BGR copy of the image with the verdict drawn on it (for people who would rather look)."""
-    img = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR) if image_rgb.ndim == 3 else cv2.cvtColor(image_rgb, cv2.COLOR_GRAY2BGR)
+    img = (
+        cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+        if image_rgb.ndim == 3
+        else cv2.cvtColor(image_rgb, cv2.COLOR_GRAY2BGR)
+    )
     scale = max(1.0, 480.0 / max(img.shape[:2]))
     if scale > 1.0:  # small research images: enlarge so the text stays readable
         img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
@@ -40,8 +44,11 @@ def _draw_axes(img: np.ndarray, origin: np.ndarray, yaw: float, pitch: float, ro
     rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
     rot = rz @ ry @ rx
     o = (int(origin[0]), int(origin[1]))
-    for axis, colour in ((np.array([1, 0, 0]), (0, 0, 255)), (np.array([0, -1, 0]), (0, 255, 0)),
-                         (np.array([0, 0, 1]), (255, 0, 0))):
+    for axis, colour in (
+        (np.array([1, 0, 0]), (0, 0, 255)),
+        (np.array([0, -1, 0]), (0, 255, 0)),
+        (np.array([0, 0, 1]), (255, 0, 0)),
+    ):
         v = rot @ axis
         # Image y grows downwards: flip the y component of the head frame.
         end = (int(origin[0] + v[0] * length), int(origin[1] - v[1] * length))

@@ -92,8 +92,9 @@ class FaceDetector:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"face detector model {path} is missing: run ./setup.sh or set [models] dir")
-        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=verified_bytes(path)),
-                                             min_detection_confidence=min_score)
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=verified_bytes(path)), min_detection_confidence=min_score
+        )
         try:
             self._task: Any = vision.FaceDetector.create_from_options(options)
         except Exception as err:  # MediaPipe raises RuntimeError/ValueError with a long status text
@@ -114,8 +115,12 @@ class FaceDetector:
         for d in result.detections:
             b = d.bounding_box
             kps = np.array([(k.x * w + x0, k.y * h + y0) for k in d.keypoints], dtype=np.float32).reshape(-1, 2)
-            box = (float(b.origin_x + x0), float(b.origin_y + y0), float(b.origin_x + b.width + x0),
-                   float(b.origin_y + b.height + y0))
+            box = (
+                float(b.origin_x + x0),
+                float(b.origin_y + y0),
+                float(b.origin_x + b.width + x0),
+                float(b.origin_y + b.height + y0),
+            )
             out.append(Detection(box=box, score=float(d.categories[0].score), keypoints=kps))
         return out
 
@@ -130,7 +135,7 @@ class FaceDetector:
         out: list[Detection] = []
         for ty in (0, h - th):
             for tx in (0, w - tw):
-                out += self.detect(image_rgb[ty:ty + th, tx:tx + tw], tx, ty)
+                out += self.detect(image_rgb[ty : ty + th, tx : tx + tw], tx, ty)
         return out
 
     def close(self) -> None:

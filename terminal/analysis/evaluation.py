@@ -106,8 +106,9 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(root: Path, gate: QualityGate,
-             wrap: Callable[[Iterable[Sample], int], Iterable[Sample]] | None = None) -> tuple[dict[str, Any], list[Sample]]:
+def evaluate(
+    root: Path, gate: QualityGate, wrap: Callable[[Iterable[Sample], int], Iterable[Sample]] | None = None
+) -> tuple[dict[str, Any], list[Sample]]:
     """Run the gate over ``root``; returns the report and the samples (for confusion details)."""
     pairs = list_samples(root)
     it: Iterable[Sample] = run_gate(gate, pairs)

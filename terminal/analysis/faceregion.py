@@ -129,7 +129,7 @@ def face_crop(image_rgb: np.ndarray, face: FaceObservation) -> FaceCrop:
         bw = (min(int(x1 + pad) + 1, img.shape[1]) - bx0) // k * k
         bh = (min(int(y1 + pad) + 1, img.shape[0]) - by0) // k * k
         if bw >= k and bh >= k:
-            small = cv2.resize(img[by0:by0 + bh, bx0:bx0 + bw], (bw // k, bh // k), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(img[by0 : by0 + bh, bx0 : bx0 + bw], (bw // k, bh // k), interpolation=cv2.INTER_AREA)
             shift = np.array([[k, 0, bx0 + (k - 1) / 2], [0, k, by0 + (k - 1) / 2], [0, 0, 1]], dtype=np.float64)
             m = m @ shift
             img = small

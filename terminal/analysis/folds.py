@@ -66,7 +66,7 @@ def identity_of(path: Path) -> str:
 
 
 def identity_half(path: Path) -> str:
-    """"A" or "B" by the parity of the identity's md5 (stable, independent of the data's order)."""
+    """ "A" or "B" by the parity of the identity's md5 (stable, independent of the data's order)."""
     return "AB"[hashlib.md5(identity_of(path).encode()).digest()[0] % 2]
 
 

@@ -79,7 +79,13 @@ def observation_from_pixels(pts: np.ndarray, shapes: dict[str, float], mat: np.n
     left = pts[list(LEFT_EYE_CORNERS), :2].mean(axis=0)
     yaw, pitch, roll = euler_from_matrix(mat)
     return FaceObservation(
-        landmarks=pts, blendshapes=shapes, matrix=mat, bbox=(x0, y0, x1, y1), yaw=yaw, pitch=pitch, roll=roll,
+        landmarks=pts,
+        blendshapes=shapes,
+        matrix=mat,
+        bbox=(x0, y0, x1, y1),
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
         inter_eye_px=float(np.hypot(*(left - right))),
         eye_centers=((float(right[0]), float(right[1])), (float(left[0]), float(left[1]))),
     )
@@ -93,8 +99,13 @@ class FaceLandmarker:
     a millisecond or a replay loops back.
     """
 
-    def __init__(self, model_path: Path | None = None, mode: Literal["image", "video"] = "image",
-                 max_faces: int = 3, min_detection_confidence: float = 0.5) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        mode: Literal["image", "video"] = "image",
+        max_faces: int = 3,
+        min_detection_confidence: float = 0.5,
+    ) -> None:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -115,8 +126,11 @@ class FaceLandmarker:
         self.min_detection_confidence = min_detection_confidence
         running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=verified_bytes(path)), running_mode=running, num_faces=max_faces,
-            min_face_detection_confidence=min_detection_confidence, output_face_blendshapes=True,
+            base_options=BaseOptions(model_asset_buffer=verified_bytes(path)),
+            running_mode=running,
+            num_faces=max_faces,
+            min_face_detection_confidence=min_detection_confidence,
+            output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
         import mediapipe

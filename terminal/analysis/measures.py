@@ -98,7 +98,7 @@ def sharpness(crop: FaceCrop) -> float:
 def frame_sharpness(image_rgb: np.ndarray, max_width: int = 96) -> float:
     """The same measure (sigma 2) on the centre of a frame (where the face should be), never enlarged: no-face frames."""
     h, w = image_rgb.shape[:2]
-    centre = image_rgb[h // 5: h - h // 5, w // 5: w - w // 5]
+    centre = image_rgb[h // 5 : h - h // 5, w // 5 : w - w // 5]
     grey = cv2.cvtColor(centre, cv2.COLOR_RGB2GRAY) if centre.ndim == 3 else centre
     if grey.shape[1] > max_width:
         f = max_width / grey.shape[1]
@@ -109,7 +109,7 @@ def frame_sharpness(image_rgb: np.ndarray, max_width: int = 96) -> float:
 def centre_luma(image_rgb: np.ndarray) -> float:
     """Mean luma of the frame's centre (middle half each way, subsampled): where a member's face would be."""
     h, w = image_rgb.shape[:2]
-    centre = image_rgb[h // 4: h - h // 4: 2, w // 4: w - w // 4: 2]
+    centre = image_rgb[h // 4 : h - h // 4 : 2, w // 4 : w - w // 4 : 2]
     if centre.ndim == 2:
         return float(centre.mean())
     c = centre.astype(np.uint16)
@@ -131,8 +131,8 @@ def profile_depth(p: np.ndarray, step: int) -> float:
     """Deepest line ``step`` px half-wide in a row-mean profile ``p``, relative to its mean brightness."""
     if p.size <= 2 * step:
         return 0.0
-    dark = np.minimum(p[: -2 * step], p[2 * step:]) - p[step:-step]
-    bright = p[step:-step] - np.maximum(p[: -2 * step], p[2 * step:])
+    dark = np.minimum(p[: -2 * step], p[2 * step :]) - p[step:-step]
+    bright = p[step:-step] - np.maximum(p[: -2 * step], p[2 * step :])
     return float(max(dark.max(), bright.max())) / (float(p.mean()) + 8.0)
 
 
@@ -170,5 +170,4 @@ def occlusion_score(crop: FaceCrop, use_texture: bool = True) -> float:
     return score
 
 
-__all__ = ["IED", "eye_openness", "light_balance", "luminance_stats", "occlusion_score",
-           "sharpness"]
+__all__ = ["IED", "eye_openness", "light_balance", "luminance_stats", "occlusion_score", "sharpness"]

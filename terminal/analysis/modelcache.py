@@ -109,8 +109,12 @@ class CachedLandmarker:
         """Wrap ``inner`` (a FaceLandmarker); VIDEO-mode calls and timestamped calls pass straight through."""
         self.inner = inner
         self.cache = cache
-        self.ident = _model_ident(inner, getattr(inner, "mode", ""), getattr(inner, "max_faces", ""),
-                                  getattr(inner, "min_detection_confidence", ""))
+        self.ident = _model_ident(
+            inner,
+            getattr(inner, "mode", ""),
+            getattr(inner, "max_faces", ""),
+            getattr(inner, "min_detection_confidence", ""),
+        )
 
     def detect(self, image_rgb: np.ndarray, timestamp_s: float | None = None) -> list[FaceObservation]:
         """Cached faces of a still image (largest first), like FaceLandmarker.detect."""
@@ -142,14 +146,26 @@ class CachedDetector:
         digest = image_digest(image_rgb)
         hit = self.cache.load(kind, self.ident, digest)
         if hit is not None:
-            return [Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(s),
-                              keypoints=k.astype(np.float32).reshape(-1, 2))
-                    for b, s, k in zip(hit["box"], hit["score"], hit["kps"], strict=True)]
+            return [
+                Detection(
+                    box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                    score=float(s),
+                    keypoints=k.astype(np.float32).reshape(-1, 2),
+                )
+                for b, s, k in zip(hit["box"], hit["score"], hit["kps"], strict=True)
+            ]
         dets: list[Detection] = run()
         kps = np.stack([d.keypoints for d in dets]) if dets else np.zeros((0, 6, 2), np.float32)
-        self.cache.store(kind, self.ident, digest, {
-            "box": np.array([d.box for d in dets], dtype=np.float64).reshape(-1, 4),
-            "score": np.array([d.score for d in dets], dtype=np.float64), "kps": kps})
+        self.cache.store(
+            kind,
+            self.ident,
+            digest,
+            {
+                "box": np.array([d.box for d in dets], dtype=np.float64).reshape(-1, 4),
+                "score": np.array([d.score for d in dets], dtype=np.float64),
+                "kps": kps,
+            },
+        )
         return dets
 
     def detect(self, image_rgb: np.ndarray, x0: int = 0, y0: int = 0) -> list[Detection]:

@@ -47,8 +47,9 @@ def mesh_detection(landmarker: FaceLandmarker, image_rgb: np.ndarray, det: Detec
     img = image_rgb if image_rgb.ndim == 3 else np.repeat(image_rgb[:, :, None], 3, axis=2)
     fill = [int(v) for v in img[::8, ::8, :3].reshape(-1, 3).mean(axis=0)]
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    canvas = cv2.warpAffine(img[:, :, :3], m, (CROP_SIZE, CROP_SIZE), flags=interp,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    canvas = cv2.warpAffine(
+        img[:, :, :3], m, (CROP_SIZE, CROP_SIZE), flags=interp, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
     found = landmarker.detect(canvas)
     if not found:
         return None
@@ -59,8 +60,9 @@ def mesh_detection(landmarker: FaceLandmarker, image_rgb: np.ndarray, det: Detec
     return observation_from_pixels(pts, found[0].blendshapes, found[0].matrix)
 
 
-def second_look(detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray,
-                min_score: float) -> SecondLook:
+def second_look(
+    detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray, min_score: float
+) -> SecondLook:
     """Detect faces, then mesh the best ``MAX_MESHED`` detections of at least ``min_score``."""
     dets = distinct(detector.detect(image_rgb), min_score)
     faces: list[FaceObservation] = []
@@ -88,8 +90,9 @@ def shifted(face: FaceObservation, dx: float, dy: float) -> FaceObservation:
     return observation_from_pixels(pts, face.blendshapes, face.matrix)
 
 
-def third_look(detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray,
-               min_score: float, zoom_score: float) -> list[FaceObservation]:
+def third_look(
+    detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray, min_score: float, zoom_score: float
+) -> list[FaceObservation]:
     """Faces neither the landmarker nor the second look found on the frame as it is, in frame pixels.
 
     Two causes measured on the shared quality set: a washed-out or very dim face whose edges are too faint
@@ -111,15 +114,16 @@ def third_look(detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np
     return zoomed_look(detector, landmarker, image_rgb, zoom_score)
 
 
-def zoomed_look(detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray,
-                min_score: float) -> list[FaceObservation]:
+def zoomed_look(
+    detector: FaceDetector, landmarker: FaceLandmarker, image_rgb: np.ndarray, min_score: float
+) -> list[FaceObservation]:
     """Small faces: detect on the frame's centre half and on 2x2 tiles (the short-range detector sees a 128 px
     copy of its input, so a face 1/10 of a 640 px frame is 13 px to it on the whole frame, 26 px on the centre
     half), then mesh the best detections on a crop around them. A member standing far back with the chin
     raised is then told to come closer (FACE_TOO_SMALL) and to level the head (POSE_PITCH), not "no face"."""
     h, w = image_rgb.shape[:2]
     cy0, cx0 = h // 4, w // 4
-    dets = detector.detect(image_rgb[cy0:h - cy0, cx0:w - cx0], cx0, cy0) + detector.detect_tiled(image_rgb)
+    dets = detector.detect(image_rgb[cy0 : h - cy0, cx0 : w - cx0], cx0, cy0) + detector.detect_tiled(image_rgb)
     faces: list[FaceObservation] = []
     for det in distinct(dets, min_score)[:MAX_MESHED]:
         face = mesh_detection(landmarker, image_rgb, det)

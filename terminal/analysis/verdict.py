@@ -20,8 +20,12 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
-        return {"code": self.code, "value": None if self.value is None else round(float(self.value), 4),
-                "limits": list(self.limits), "passed": self.passed}
+        return {
+            "code": self.code,
+            "value": None if self.value is None else round(float(self.value), 4),
+            "limits": list(self.limits),
+            "passed": self.passed,
+        }
 
 
 @dataclass
@@ -49,15 +53,21 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: no image, no landmarks (nothing biometric beyond pose angles and a box)."""
         out: dict[str, Any] = {
-            "passed": self.passed, "failures": list(self.failures), "instruction": self.instruction,
+            "passed": self.passed,
+            "failures": list(self.failures),
+            "instruction": self.instruction,
             "message": {"id": self.message("id"), "en": self.message("en")} if self.instruction else None,
-            "quality": round(float(self.quality), 4), "n_faces": self.n_faces,
+            "quality": round(float(self.quality), 4),
+            "n_faces": self.n_faces,
             "face_box": list(self.face_box) if self.face_box else None,
             "face_luma": None if self.face_luma is None else round(float(self.face_luma), 1),
             "checks": [c.to_dict() for c in self.checks],
         }
         if self.face is not None:
-            out["pose"] = {"yaw": round(self.face.yaw, 1), "pitch": round(self.face.pitch, 1),
-                           "roll": round(self.face.roll, 1)}
+            out["pose"] = {
+                "yaw": round(self.face.yaw, 1),
+                "pitch": round(self.face.pitch, 1),
+                "roll": round(self.face.roll, 1),
+            }
             out["inter_eye_px"] = round(self.face.inter_eye_px, 1)
         return out

@@ -17,7 +17,9 @@ def replay(arg: str, cfg: CameraConfig, **kw: Any) -> FrameSource:
 
     if not arg:
         raise SourceError("replay source needs a path: set camera.source or pass replay:PATH")
-    return ReplaySource(arg, fps=cfg.fps, realtime=kw.pop("realtime", cfg.realtime), loop=kw.pop("loop", cfg.loop), **kw)
+    return ReplaySource(
+        arg, fps=cfg.fps, realtime=kw.pop("realtime", cfg.realtime), loop=kw.pop("loop", cfg.loop), **kw
+    )
 
 
 def opencv(arg: str, cfg: CameraConfig, **kw: Any) -> FrameSource:
@@ -31,5 +33,12 @@ def picamera2(arg: str, cfg: CameraConfig, **kw: Any) -> FrameSource:
     """A Picamera2Source configured from the [camera] section."""
     from terminal.camera.picamera2_source import Picamera2Source
 
-    return Picamera2Source(width=cfg.width, height=cfg.height, fps=cfg.fps, flicker_hz=cfg.flicker_hz,
-                           hflip=cfg.hflip, vflip=cfg.vflip, factory=kw.get("factory"))
+    return Picamera2Source(
+        width=cfg.width,
+        height=cfg.height,
+        fps=cfg.fps,
+        flicker_hz=cfg.flicker_hz,
+        hflip=cfg.hflip,
+        vflip=cfg.vflip,
+        factory=kw.get("factory"),
+    )

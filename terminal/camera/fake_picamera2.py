@@ -62,12 +62,22 @@ class FakePicamera2:
         self._captured = 0
         self._ts_ns = 1_000_000_000
 
-    def create_video_configuration(self, main: dict[str, Any] | None = None, controls: dict[str, Any] | None = None,
-                                   buffer_count: int = 6, **_: Any) -> dict[str, Any]:
+    def create_video_configuration(
+        self,
+        main: dict[str, Any] | None = None,
+        controls: dict[str, Any] | None = None,
+        buffer_count: int = 6,
+        **_: Any,
+    ) -> dict[str, Any]:
         """Return a configuration dict like picamera2's."""
         main = {"size": (640, 480), "format": "XBGR8888", **(main or {})}
-        return {"use_case": "video", "main": main, "controls": dict(controls or {}), "buffer_count": buffer_count,
-                "transform": None}
+        return {
+            "use_case": "video",
+            "main": main,
+            "controls": dict(controls or {}),
+            "buffer_count": buffer_count,
+            "transform": None,
+        }
 
     create_preview_configuration = create_video_configuration
     create_still_configuration = create_video_configuration
@@ -129,9 +139,13 @@ class FakePicamera2:
         if main["format"].startswith("X"):
             img = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
         self._ts_ns += int(1e9 / 30)
-        md = {"SensorTimestamp": self._ts_ns, "ExposureTime": int(self.controls.get("ExposureTime", 20_000)),
-              "AnalogueGain": float(self.controls.get("AnalogueGain", 1.0)), "Lux": 200.0,
-              "FrameDuration": 33_333}
+        md = {
+            "SensorTimestamp": self._ts_ns,
+            "ExposureTime": int(self.controls.get("ExposureTime", 20_000)),
+            "AnalogueGain": float(self.controls.get("AnalogueGain", 1.0)),
+            "Lux": 200.0,
+            "FrameDuration": 33_333,
+        }
         return FakeRequest({"main": np.ascontiguousarray(img)}, md)
 
     def capture_array(self, name: str = "main") -> np.ndarray:

@@ -15,11 +15,28 @@ log = logging.getLogger(__name__)
 
 # Controls we pass through to libcamera; anything else is refused before it reaches the camera.
 KNOWN_CONTROLS = {
-    "ExposureTime", "AnalogueGain", "AeEnable", "AeFlickerMode", "AeFlickerPeriod", "AeExposureMode",
-    "AwbEnable", "ColourGains", "Brightness", "Contrast", "FrameDurationLimits", "ExposureValue",
+    "ExposureTime",
+    "AnalogueGain",
+    "AeEnable",
+    "AeFlickerMode",
+    "AeFlickerPeriod",
+    "AeExposureMode",
+    "AwbEnable",
+    "ColourGains",
+    "Brightness",
+    "Contrast",
+    "FrameDurationLimits",
+    "ExposureValue",
 }
-METADATA_KEYS = ("ExposureTime", "AnalogueGain", "DigitalGain", "Lux", "ColourTemperature", "FrameDuration",
-                 "SensorTimestamp")
+METADATA_KEYS = (
+    "ExposureTime",
+    "AnalogueGain",
+    "DigitalGain",
+    "Lux",
+    "ColourTemperature",
+    "FrameDuration",
+    "SensorTimestamp",
+)
 
 
 def _default_factory() -> Any:
@@ -34,7 +51,9 @@ def _default_factory() -> Any:
         return Picamera2()
     except (IndexError, RuntimeError) as err:
         # picamera2 raises IndexError when libcamera lists no camera at all.
-        raise SourceError(f"Pi camera not found ({err}): check the ribbon cable and 'rpicam-hello --list-cameras'") from None
+        raise SourceError(
+            f"Pi camera not found ({err}): check the ribbon cable and 'rpicam-hello --list-cameras'"
+        ) from None
 
 
 class Picamera2Source(FrameSource):
@@ -42,8 +61,16 @@ class Picamera2Source(FrameSource):
 
     name = "picamera2"
 
-    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0, flicker_hz: int = 50,
-                 hflip: bool = False, vflip: bool = False, factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        width: int = 640,
+        height: int = 480,
+        fps: float = 30.0,
+        flicker_hz: int = 50,
+        hflip: bool = False,
+        vflip: bool = False,
+        factory: Callable[[], Any] | None = None,
+    ) -> None:
         super().__init__()
         self.width, self.height, self.fps = width, height, fps
         self.flicker_hz = flicker_hz
@@ -80,7 +107,9 @@ class Picamera2Source(FrameSource):
             try:
                 cam.close()
             finally:
-                raise SourceError(f"Pi camera refused configuration {self.width}x{self.height}@{self.fps}: {err}") from None
+                raise SourceError(
+                    f"Pi camera refused configuration {self.width}x{self.height}@{self.fps}: {err}"
+                ) from None
         self._cam = cam
         self._controls.update(controls)
         self._index = 0

@@ -82,8 +82,12 @@ def read_index(path: Path) -> tuple[dict[str, Any], list[RecordedFrame]]:
 def _check_frame(rf: RecordedFrame, previous: RecordedFrame | None, root: Path, where: str) -> None:
     """A frame file inside the recording, a finite timestamp after the previous one (timeouts run on these)."""
     target = Path(rf.file)
-    if not rf.file or target.is_absolute() or ".." in target.parts or \
-            not (root / target).resolve().is_relative_to(root):
+    if (
+        not rf.file
+        or target.is_absolute()
+        or ".." in target.parts
+        or not (root / target).resolve().is_relative_to(root)
+    ):
         raise SourceError(f"{where}: frame file {rf.file[:80]!r} is outside the recording")
     if not math.isfinite(rf.timestamp):
         raise SourceError(f"{where}: timestamp is not a finite number")
@@ -108,8 +112,13 @@ class RecordingWriter:
         self.image_format = image_format
         self.jpeg_quality = jpeg_quality
         self.count = 0
-        header = {"format": FORMAT, "version": VERSION, "source": source,
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "image_format": image_format}
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "source": source,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "image_format": image_format,
+        }
         (self.path / HEADER).write_text(json.dumps(header, indent=2) + "\n")
         self._index = (self.path / INDEX).open("a", encoding="utf-8")
 

@@ -30,8 +30,9 @@ class ReplaySource(FrameSource):
 
     name = "replay"
 
-    def __init__(self, path: str | Path, fps: float = 30.0, realtime: bool = False, loop: bool = False,
-                 repeat: int = 1) -> None:
+    def __init__(
+        self, path: str | Path, fps: float = 30.0, realtime: bool = False, loop: bool = False, repeat: int = 1
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.fps = fps

@@ -20,8 +20,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("analyze", help="quality-gate verdict for images or folders of images")
     p.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
     p.add_argument("--json", action="store_true", help="one JSON line per image")
-    p.add_argument("--annotate", type=Path, default=None, metavar="DIR",
-                   help="write copies with landmarks, head-pose axes and failing codes drawn on them")
+    p.add_argument(
+        "--annotate",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write copies with landmarks, head-pose axes and failing codes drawn on them",
+    )
     p.add_argument("--skip", default="", help="comma-separated reason codes whose checks are turned off")
     p.add_argument("--lang", choices=["id", "en"], default="id", help="language of the guidance text")
     add_config_arg(p)
@@ -40,8 +45,9 @@ def iter_images(paths: list[Path]) -> Iterator[Path]:
         if p.is_dir():
             found = sorted(x for x in p.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES and x.is_file())
             if not found:
-                print(f"{p}: no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})",
-                      file=sys.stderr)
+                print(
+                    f"{p}: no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})", file=sys.stderr
+                )
             yield from found
         elif p.is_file():
             yield p

@@ -22,22 +22,41 @@ REPORTED_FMRS = [1e-2, 1e-3, 1e-4]
 
 def register(sub: Any) -> None:
     """Add the ``calibrate`` subcommand."""
-    p = sub.add_parser("calibrate", help="compute the match threshold for a target false-match rate "
-                       "(`calibrate pad DIR`: the PAD threshold for a target BPCER)")
-    p.add_argument("dirs", nargs="+", type=Path, help="folder(s) of <identity>/<images> (several are merged); "
-                   "or `pad DIR` with DIR/live and DIR/ref as `terminal evaluate pad` reads them")
+    p = sub.add_parser(
+        "calibrate",
+        help="compute the match threshold for a target false-match rate "
+        "(`calibrate pad DIR`: the PAD threshold for a target BPCER)",
+    )
+    p.add_argument(
+        "dirs",
+        nargs="+",
+        type=Path,
+        help="folder(s) of <identity>/<images> (several are merged); "
+        "or `pad DIR` with DIR/live and DIR/ref as `terminal evaluate pad` reads them",
+    )
     p.add_argument("--bpcer", type=float, default=None, help="calibrate pad: target live rejection rate (0.05)")
-    p.add_argument("--margin", type=float, default=None,
-                   help="calibrate pad: set the threshold this far below the live score found (0.05; few live items)")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="calibrate pad: set the threshold this far below the live score found (0.05; few live items)",
+    )
     p.add_argument("--fmr", type=float, default=None, help="target false-match rate (default: [matching] target_fmr)")
-    p.add_argument("--bound", choices=["clopper-pearson", "identity-bootstrap"], default="clopper-pearson",
-                   help="upper bound the threshold must meet: binomial over all impostor pairs (default) or, "
-                        "stricter, resampling people (false matches cluster on look-alike people)")
+    p.add_argument(
+        "--bound",
+        choices=["clopper-pearson", "identity-bootstrap"],
+        default="clopper-pearson",
+        help="upper bound the threshold must meet: binomial over all impostor pairs (default) or, "
+        "stricter, resampling people (false matches cluster on look-alike people)",
+    )
     add_dataset_args(p)
     p.add_argument("--out", type=Path, default=None, help="write the TOML snippet here (default: stdout)")
     p.add_argument("--record", type=Path, default=None, help="also write the full calibration record as JSON")
-    p.add_argument("--write-shipped", action="store_true",
-                   help=f"store the record as this model's shipped default ({SHIPPED_PATH.name}; maintainers only)")
+    p.add_argument(
+        "--write-shipped",
+        action="store_true",
+        help=f"store the record as this model's shipped default ({SHIPPED_PATH.name}; maintainers only)",
+    )
     add_config_arg(p)
     p.set_defaults(func=run)
 
@@ -60,9 +79,19 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("calibration needs at least two identities and one identity with two usable images")
     fmrs = sorted(set(REPORTED_FMRS) | {fmr}, reverse=True)
     data = [f"{d.parent.name}/{d.name}" for d in args.dirs]
-    record = calibration_record(embedder, scores, fmrs, data, args.gate, embedded.counts(),
-                                skip=skip_codes(args) if args.gate else [], target_fmr=fmr,
-                                embeddings=embedded.embeddings, labels=embedded.labels, bound=args.bound)
+    record = calibration_record(
+        embedder,
+        scores,
+        fmrs,
+        data,
+        args.gate,
+        embedded.counts(),
+        skip=skip_codes(args) if args.gate else [],
+        target_fmr=fmr,
+        embeddings=embedded.embeddings,
+        labels=embedded.labels,
+        bound=args.bound,
+    )
     snippet = config_snippet(record, fmr)
     if args.out is not None:
         ensure_parent(args.out).write_text(snippet)

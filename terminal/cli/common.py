@@ -16,8 +16,12 @@ T = TypeVar("T")
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
     """Add the common ``--config FILE`` option."""
-    parser.add_argument("--config", type=Path, default=None,
-                        help="config file (default: $TERMINAL_CONFIG or /etc/terminal/config.toml, else built-in defaults)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: $TERMINAL_CONFIG or /etc/terminal/config.toml, else built-in defaults)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -18,10 +18,18 @@ def register(sub: Any) -> None:
     """Add the ``diagnose`` subcommand."""
     p = sub.add_parser("diagnose", help="self-test: camera, light, models, MQTT, outbox, disk, clock, temperature")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    p.add_argument("--snapshot", type=Path, default=None, metavar="FILE",
-                   help="also write an annotated frame (landmarks, pose, light level) to FILE (a face image!)")
-    p.add_argument("--source", default=None,
-                   help="frame source instead of [camera] (e.g. replay:DIR, or sim:IMAGE lit by the light)")
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write an annotated frame (landmarks, pose, light level) to FILE (a face image!)",
+    )
+    p.add_argument(
+        "--source",
+        default=None,
+        help="frame source instead of [camera] (e.g. replay:DIR, or sim:IMAGE lit by the light)",
+    )
     p.add_argument("--only", default=None, help=f"comma-separated checks to run (of {', '.join(CHECKS)})")
     add_config_arg(p)
     p.set_defaults(func=run)
@@ -34,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
     if only is not None:
         unknown = sorted(set(only) - set(CHECKS))
         if unknown:
-            print(f"terminal diagnose: unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})",
-                  file=sys.stderr)
+            print(
+                f"terminal diagnose: unknown check(s) {', '.join(unknown)} (known: {', '.join(CHECKS)})",
+                file=sys.stderr,
+            )
             return 2
     report = run_diagnostics(cfg, source_spec=args.source, snapshot=args.snapshot, only=only)
     if args.json:

@@ -18,10 +18,17 @@ log = logging.getLogger(__name__)
 
 def add_gate_args(p: argparse.ArgumentParser, default_skip: frozenset[str] = STILL_SKIP) -> None:
     """The ``--no-gate`` and ``--skip CODE,...`` options shared by enroll, verify and evaluate."""
-    p.add_argument("--no-gate", dest="gate", action="store_false",
-                   help="use the bare landmarker instead of the quality gate (not for production)")
-    p.add_argument("--skip", default=",".join(sorted(default_skip)),
-                   help="gate checks to skip, comma-separated reason codes (default: %(default)s)")
+    p.add_argument(
+        "--no-gate",
+        dest="gate",
+        action="store_false",
+        help="use the bare landmarker instead of the quality gate (not for production)",
+    )
+    p.add_argument(
+        "--skip",
+        default=",".join(sorted(default_skip)),
+        help="gate checks to skip, comma-separated reason codes (default: %(default)s)",
+    )
 
 
 def skip_codes(args: argparse.Namespace) -> list[str]:
@@ -34,8 +41,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("enroll", help="make a reference template (embeddings) from one or more face images")
     p.add_argument("images", nargs="+", type=Path, help="reference image(s) of one person")
     p.add_argument("--out", type=Path, required=True, help="template JSON to write (holds biometric embeddings)")
-    p.add_argument("--dtype", choices=["float16", "float32"], default=None,
-                   help="embedding dtype in the file (default: [matching] reference_dtype)")
+    p.add_argument(
+        "--dtype",
+        choices=["float16", "float32"],
+        default=None,
+        help="embedding dtype in the file (default: [matching] reference_dtype)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_gate_args(p)
     add_config_arg(p)
@@ -58,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
     dtype = args.dtype or cfg.matching.reference_dtype
     template.save(ensure_parent(args.out, private=True), dtype=dtype)
     if args.json:
-        print_json({"out": str(args.out), "model": template.model, "model_version": template.version,
-                    "dim": template.dim, "dtype": dtype, "count": template.count,
-                    "images": [r.to_dict() for r in reports]})
+        print_json(
+            {
+                "out": str(args.out),
+                "model": template.model,
+                "model_version": template.version,
+                "dim": template.dim,
+                "dtype": dtype,
+                "count": template.count,
+                "images": [r.to_dict() for r in reports],
+            }
+        )
     else:
         for r in reports:
             why = r.error or ", ".join(r.found.reasons if r.found else [])

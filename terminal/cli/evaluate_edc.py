@@ -24,15 +24,27 @@ def _bar(items: Iterable[T], total: int) -> Iterator[T]:
 def register(evaluate_sub: Any) -> None:
     """Add ``edc`` under ``terminal evaluate``."""
     p = evaluate_sub.add_parser(
-        "edc", help="error-versus-discard: FNMR at the threshold as images are discarded by quality (per check)")
+        "edc", help="error-versus-discard: FNMR at the threshold as images are discarded by quality (per check)"
+    )
     p.add_argument("dir", type=Path, help="folder of <identity>/<images>")
-    p.add_argument("--skip", default=",".join(sorted(RESEARCH_SKIP)),
-                   help="gate checks to skip (default: framing and steadiness: %(default)s)")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="decision threshold (default: [matching] threshold or the shipped calibration)")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="keep landmarks and embeddings per image in this folder (owner-only; biometric data) so "
-                        "re-runs after a gate change skip the models")
+    p.add_argument(
+        "--skip",
+        default=",".join(sorted(RESEARCH_SKIP)),
+        help="gate checks to skip (default: framing and steadiness: %(default)s)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="decision threshold (default: [matching] threshold or the shipped calibration)",
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep landmarks and embeddings per image in this folder (owner-only; biometric data) so "
+        "re-runs after a gate change skip the models",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", type=Path, default=None, help="write the EDC curves to this PNG")
     add_config_arg(p)

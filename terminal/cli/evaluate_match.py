@@ -29,16 +29,29 @@ def _bar(items: Iterable[T], total: int) -> Iterator[T]:
 def add_dataset_args(p: argparse.ArgumentParser) -> None:
     """``--gate`` and ``--skip`` for dataset commands (evaluate match, calibrate)."""
     p.add_argument("--gate", action="store_true", help="drop images the quality gate rejects before scoring")
-    p.add_argument("--skip", default=",".join(sorted(RESEARCH_SKIP)),
-                   help="gate checks to skip, comma-separated (default: framing and steadiness, which small "
-                        "research images cannot meet: %(default)s)")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="keep landmarks and embeddings per image in this folder (owner-only; biometric data) so "
-                        "re-runs skip the models")
+    p.add_argument(
+        "--skip",
+        default=",".join(sorted(RESEARCH_SKIP)),
+        help="gate checks to skip, comma-separated (default: framing and steadiness, which small "
+        "research images cannot meet: %(default)s)",
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep landmarks and embeddings per image in this folder (owner-only; biometric data) so "
+        "re-runs skip the models",
+    )
 
 
-def embed_dirs(cfg: Config, dirs: list[Path], gate: bool, skip: list[str],
-               embedder: Embedder | None = None, cache_dir: Path | None = None) -> tuple[Embedder, EmbeddedSet]:
+def embed_dirs(
+    cfg: Config,
+    dirs: list[Path],
+    gate: bool,
+    skip: list[str],
+    embedder: Embedder | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[Embedder, EmbeddedSet]:
     """Embed every image under ``dirs`` (one ``<identity>/<image>`` seen twice counts once), in memory only."""
     emb = embedder or load_embedder(cfg)
     seen: set[tuple[str, str]] = set()
@@ -71,9 +84,13 @@ def register_match(evaluate_sub: Any) -> None:
     p = evaluate_sub.add_parser("match", help="matching accuracy over <identity>/<images> folders (EER, TAR@FAR)")
     p.add_argument("dir", type=Path, help="folder of <identity>/<images>")
     add_dataset_args(p)
-    p.add_argument("--threshold", type=float, default=None,
-                   help="operating threshold for the *_at_threshold rates (default: [matching] threshold or the "
-                        "shipped calibration)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="operating threshold for the *_at_threshold rates (default: [matching] threshold or the "
+        "shipped calibration)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", type=Path, default=None, help="write the ROC and score histograms to this PNG")
     add_config_arg(p)
@@ -105,16 +122,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(out)
         return 0
-    print(f"{args.dir}: {out['images']} images of {out['identities']} identities; embedded {out['embedded']}, "
-          f"no face {out['no_face']}, rejected by gate {out['rejected_by_gate']}")
+    print(
+        f"{args.dir}: {out['images']} images of {out['identities']} identities; embedded {out['embedded']}, "
+        f"no face {out['no_face']}, rejected by gate {out['rejected_by_gate']}"
+    )
     if embedded.rejections:
         print("  gate rejections: " + ", ".join(f"{k} {v}" for k, v in sorted(embedded.rejections.items())))
     print(f"  {out['genuine_pairs']} genuine / {out['impostor_pairs']} impostor pairs; EER {out['eer']}")
     for key, tar in out["tar_at_far"].items():
         print(f"  FAR {key}: TAR {tar} at threshold {out['threshold_at_far'][key]}")
-    print(f"  at threshold {threshold}: FMR {out['fmr_at_threshold']}, FNMR {out['fnmr_at_threshold']}; "
-          f"failure to acquire {out['fta_rate']} (no face {out['no_face_rate']}, gate {out['gate_rejected_rate']}); "
-          f"GFRR {out['gfrr_at_threshold']}, GFAR {out['gfar_at_threshold']}")
+    print(
+        f"  at threshold {threshold}: FMR {out['fmr_at_threshold']}, FNMR {out['fnmr_at_threshold']}; "
+        f"failure to acquire {out['fta_rate']} (no face {out['no_face_rate']}, gate {out['gate_rejected_rate']}); "
+        f"GFRR {out['gfrr_at_threshold']}, GFAR {out['gfar_at_threshold']}"
+    )
     if args.plot is not None:
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0

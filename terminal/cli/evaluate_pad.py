@@ -55,11 +55,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if summary["worst_apcer"] is not None:
         print(f"worst-case APCER {summary['worst_apcer']:.1%}")
     if summary["bpcer"] is not None:
-        print(f"BPCER {summary['bpcer']:.1%} ({live['refused']} of {live['n']} live refused by liveness/PAD; "
-              f"{live['matched']} matched; median decision {summary['live_decision_median_s']} s)")
+        print(
+            f"BPCER {summary['bpcer']:.1%} ({live['refused']} of {live['n']} live refused by liveness/PAD; "
+            f"{live['matched']} matched; median decision {summary['live_decision_median_s']} s)"
+        )
     for row in summary["items"]:
-        print(f"  {row['kind']:22s} {row['item']:36s} {row['decision']:9s} {row['reason_code'] or '':18s} "
-              f"pad={row['pad_score']}")
+        print(
+            f"  {row['kind']:22s} {row['item']:36s} {row['decision']:9s} {row['reason_code'] or '':18s} "
+            f"pad={row['pad_score']}"
+        )
     return 0
 
 
@@ -82,10 +86,17 @@ def run_calibrate(args: argparse.Namespace) -> int:
     margin = 0.05 if args.margin is None else args.margin
     threshold = round(threshold_for_bpcer(scores, target, margin), 4)
     name = load_pad_backend(cfg).name
-    entry = {"threshold": threshold, "target_bpcer": target, "margin": margin, "n_live": len(scores),
-             "live_min": round(min(scores), 4), "data": str(root)}
-    sys.stdout.write(f"[pad]\nthreshold = {threshold}  # {name}: BPCER <= {target} on {len(scores)} live items "
-                     f"of {root}\n")
+    entry = {
+        "threshold": threshold,
+        "target_bpcer": target,
+        "margin": margin,
+        "n_live": len(scores),
+        "live_min": round(min(scores), 4),
+        "data": str(root),
+    }
+    sys.stdout.write(
+        f"[pad]\nthreshold = {threshold}  # {name}: BPCER <= {target} on {len(scores)} live items of {root}\n"
+    )
     if args.write_shipped:
         write_calibration(name, entry)
         print(f"updated {CALIBRATION_PATH}", file=sys.stderr)

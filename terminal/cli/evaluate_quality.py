@@ -18,13 +18,25 @@ def register(sub: Any) -> None:
     p = sub.add_parser("quality", help="run the quality gate over DIR/<CODE or ok>/<images>")
     p.add_argument("dir", type=Path, help="folder with one sub-folder per expected reason code, plus ok/")
     p.add_argument("--skip", default="", help="comma-separated reason codes whose checks are turned off")
-    p.add_argument("--relabel", type=Path, default=None,
-                   help="CSV file,expected that overrides the folder's expectation per image (e.g. "
-                        "docs/data/quality_relabel.csv: clear glasses are CLEAR_GLASSES, which must pass the glasses checks)")
-    p.add_argument("--folds", choices=["source", "identity"], default=None,
-                   help="also report each source dataset (leave-one-source-out) or identity half separately")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="keep landmarks per image in this folder (owner-only; biometric) so re-runs skip MediaPipe")
+    p.add_argument(
+        "--relabel",
+        type=Path,
+        default=None,
+        help="CSV file,expected that overrides the folder's expectation per image (e.g. "
+        "docs/data/quality_relabel.csv: clear glasses are CLEAR_GLASSES, which must pass the glasses checks)",
+    )
+    p.add_argument(
+        "--folds",
+        choices=["source", "identity"],
+        default=None,
+        help="also report each source dataset (leave-one-source-out) or identity half separately",
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep landmarks per image in this folder (owner-only; biometric) so re-runs skip MediaPipe",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     add_config_arg(p)
     p.set_defaults(func=run)

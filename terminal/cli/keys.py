@@ -16,8 +16,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("keys", help="the terminal's signing key: create it, show its public half")
     ksub = p.add_subparsers(dest="keys_cmd", required=True)
     init = ksub.add_parser("init", help="create the Ed25519 key (0600) unless one exists; prints where it is")
-    init.add_argument("--out", type=Path, default=None,
-                      help="write here instead (e.g. /etc/terminal/credentials/terminal_key, or a central key)")
+    init.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write here instead (e.g. /etc/terminal/credentials/terminal_key, or a central key)",
+    )
     add_config_arg(init)
     init.set_defaults(func=_init)
     show = ksub.add_parser("show", help="print the public key (PEM) and key id for enrolment at the central system")
@@ -42,7 +46,9 @@ def _init(args: argparse.Namespace) -> int:
         return 0
     key = keys.generate()
     keys.write_private(path, key)
-    print(f"{path}: new Ed25519 key, mode {oct(os.stat(path).st_mode & 0o777)} (kid {keys.thumbprint(key.public_key())})")
+    print(
+        f"{path}: new Ed25519 key, mode {oct(os.stat(path).st_mode & 0o777)} (kid {keys.thumbprint(key.public_key())})"
+    )
     return 0
 
 
@@ -51,8 +57,15 @@ def _show(args: argparse.Namespace) -> int:
     public = keys.load_public(path)
     pem, kid = keys.public_pem(public), keys.thumbprint(public)
     if args.json:
-        print_json({"terminal_id": terminal_id, "algorithm": "Ed25519", "kid": kid, "public_key_pem": pem,
-                    "key_file": str(path)})
+        print_json(
+            {
+                "terminal_id": terminal_id,
+                "algorithm": "Ed25519",
+                "kid": kid,
+                "public_key_pem": pem,
+                "key_file": str(path),
+            }
+        )
     else:
         print(pem, end="")
         print(f"# kid {kid}" + (f", terminal {terminal_id}" if terminal_id else ""))

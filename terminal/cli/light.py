@@ -30,19 +30,29 @@ def register(sub: Any) -> None:
     t.add_argument("--source", default=None, help="frame source (default: [camera]); sim:IMAGE runs on mock pins")
     t.add_argument("--steps", type=int, default=6, help="duty steps from 0 to max_duty")
     t.add_argument("--frames", type=int, default=3, help="frames averaged per step")
-    t.add_argument("--flicker-frames", type=int, default=30,
-                   help="frames held at half of max_duty to measure flicker (frame-to-frame, banding); 0 = skip")
+    t.add_argument(
+        "--flicker-frames",
+        type=int,
+        default=30,
+        help="frames held at half of max_duty to measure flicker (frame-to-frame, banding); 0 = skip",
+    )
     t.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     add_config_arg(t)
     t.set_defaults(func=run_test)
 
     s = lsub.add_parser("simulate", help="run the brightness loop on a simulated scene built from IMAGE")
     s.add_argument("image", help="image, image folder or recording to re-light")
-    s.add_argument("--ambient", type=float, required=True, help="ambient light relative to the recording (1 = as recorded)")
+    s.add_argument(
+        "--ambient", type=float, required=True, help="ambient light relative to the recording (1 = as recorded)"
+    )
     s.add_argument("--frames", type=int, default=30, help="frames to run")
     s.add_argument("--dead-lamp", action="store_true", help="the lamp gives no light (LIGHT_FAULT expected)")
-    s.add_argument("--face", choices=["auto", "gate", "centre"], default="auto",
-                   help="face region: the quality gate (auto: if it loads) or centre weighting")
+    s.add_argument(
+        "--face",
+        choices=["auto", "gate", "centre"],
+        default="auto",
+        help="face region: the quality gate (auto: if it loads) or centre weighting",
+    )
     s.add_argument("--seed", type=int, default=0, help="sensor-noise seed")
     s.add_argument("--json", action="store_true", help="JSON lines; the last line is the summary")
     add_config_arg(s)
@@ -82,8 +92,10 @@ def run_test(args: argparse.Namespace) -> int:
                 if args.json:
                     print_json(row)
                 else:
-                    print(f"duty {row['duty']:5.3f}  brightness {row['brightness']:6.1f}  "
-                          + "#" * int(row["brightness"] / 4))
+                    print(
+                        f"duty {row['duty']:5.3f}  brightness {row['brightness']:6.1f}  "
+                        + "#" * int(row["brightness"] / 4)
+                    )
             flicker = _flicker(src, devices, light.max_duty / 2, dt, args) if args.flicker_frames > 0 else None
             src.set_controls({"AeEnable": True})
     finally:
@@ -91,8 +103,9 @@ def run_test(args: argparse.Namespace) -> int:
     return _judge(rows, light, bool(args.json), flicker)
 
 
-def _flicker(src: FrameSource, devices: LightDevices, level: float, dt: float,
-             args: argparse.Namespace) -> dict[str, Any]:
+def _flicker(
+    src: FrameSource, devices: LightDevices, level: float, dt: float, args: argparse.Namespace
+) -> dict[str, Any]:
     """Hold ``level`` at the fixed exposure and measure frame-to-frame variation and banding (printed as text;
     in JSON it goes into the verdict line)."""
     from terminal.light.flicker import LIMIT, hold_and_measure, verdict
@@ -101,15 +114,22 @@ def _flicker(src: FrameSource, devices: LightDevices, level: float, dt: float,
         devices.set_duty(level, dt=dt)
         _frame(src)
     fig = hold_and_measure(lambda: _frame(src), args.flicker_frames)
-    row = {"flicker_duty": round(devices.duty, 3), "driver": devices.driver, "pwm_hz": devices.pwm_hz,
-           "frame_variation": round(fig["frame_variation"], 5), "banding": round(fig["banding"], 5),
-           "flicker": verdict(fig)}
+    row = {
+        "flicker_duty": round(devices.duty, 3),
+        "driver": devices.driver,
+        "pwm_hz": devices.pwm_hz,
+        "frame_variation": round(fig["frame_variation"], 5),
+        "banding": round(fig["banding"], 5),
+        "flicker": verdict(fig),
+    }
     if getattr(src, "pwm", None) is not None:  # the simulated scene models its own PWM (sim:...?pwm=software)
         row.update(driver=f"sim {src.pwm}", pwm_hz=getattr(src, "pwm_hz", None))  # type: ignore[attr-defined]
     if not args.json:
-        print(f"flicker at duty {row['flicker_duty']:.3f} ({row['driver']}, {row['pwm_hz']} Hz, "
-              f"{args.flicker_frames} frames): frame-to-frame {100 * fig['frame_variation']:.2f}%, "
-              f"banding {100 * fig['banding']:.2f}% -> {row['flicker']} (goal < {100 * LIMIT:.0f}%)")
+        print(
+            f"flicker at duty {row['flicker_duty']:.3f} ({row['driver']}, {row['pwm_hz']} Hz, "
+            f"{args.flicker_frames} frames): frame-to-frame {100 * fig['frame_variation']:.2f}%, "
+            f"banding {100 * fig['banding']:.2f}% -> {row['flicker']} (goal < {100 * LIMIT:.0f}%)"
+        )
     if row["flicker"] != "ok":
         hint = " (software PWM: set light.driver = 'sysfs_pwm')" if row["driver"] == "gpiozero" else ""
         print(f"warning: the ring light flickers on camera{hint}", file=sys.stderr)
@@ -123,8 +143,9 @@ def _frame(src: FrameSource) -> Any:
     return frame
 
 
-def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool,
-           flicker: dict[str, Any] | None = None) -> int:
+def _judge(
+    rows: list[dict[str, float]], light: LightConfig, as_json: bool, flicker: dict[str, Any] | None = None
+) -> int:
     # Same criterion as the controller's LIGHT_FAULT: linear light added per unit duty, relative to the target.
     lo, hi = to_linear(rows[0]["brightness"]), to_linear(rows[-1]["brightness"])
     t_lin = to_linear((light.target_low + light.target_high) / 2)
@@ -140,11 +161,15 @@ def _judge(rows: list[dict[str, float]], light: LightConfig, as_json: bool,
     if as_json:
         print_json(verdict)
     else:
-        print(f"lamp: {verdict['lamp']} (full duty adds {100 * response:.0f}% of the target light; "
-              f"dead below {100 * light.fault_min_response:.0f}%)")
+        print(
+            f"lamp: {verdict['lamp']} (full duty adds {100 * response:.0f}% of the target light; "
+            f"dead below {100 * light.fault_min_response:.0f}%)"
+        )
     if verdict["lamp"] == "dead":
-        raise HardwareError(f"ring light gives no light: full duty adds {100 * response:.1f}% of the target light "
-                            "(lamp dead, unplugged, or MOSFET/wiring fault)")
+        raise HardwareError(
+            f"ring light gives no light: full duty adds {100 * response:.1f}% of the target light "
+            "(lamp dead, unplugged, or MOSFET/wiring fault)"
+        )
     if clipped:
         print("warning: the scene saturates at full duty; test again with less ambient light", file=sys.stderr)
     return 0
@@ -158,9 +183,13 @@ def _summary(states: list[LightState]) -> dict[str, Any]:
             break
         converged_at = i
     last = states[-1]
-    return {"converged_at_frame": converged_at, "final_brightness": round(last.brightness, 1),
-            "target": [last.target[0], last.target[1]], "final_duty": round(last.duty, 4),
-            "faults": list(last.faults)}
+    return {
+        "converged_at_frame": converged_at,
+        "final_brightness": round(last.brightness, 1),
+        "target": [last.target[0], last.target[1]],
+        "final_duty": round(last.duty, 4),
+        "faults": list(last.faults),
+    }
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -184,8 +213,15 @@ def run_simulate(args: argparse.Namespace) -> int:
         if finder is not None and Path(args.image).suffix.lower() in IMAGE_SUFFIXES:
             # Centre the simulated ring light's falloff on the face as the gate sees it in the recorded light.
             extra["face_box"] = finder(read_image_rgb(Path(args.image)))
-        src = open_source(f"sim:{args.image}", cfg.camera, ambient=args.ambient, devices=devices,
-                          dead_lamp=args.dead_lamp, seed=args.seed, **extra)
+        src = open_source(
+            f"sim:{args.image}",
+            cfg.camera,
+            ambient=args.ambient,
+            devices=devices,
+            dead_lamp=args.dead_lamp,
+            seed=args.seed,
+            **extra,
+        )
         ctl = LightController(cfg.light, devices, src, flicker_hz=cfg.camera.flicker_hz, fps=cfg.camera.fps)
         with src:
             for _ in range(args.frames):
@@ -198,9 +234,11 @@ def run_simulate(args: argparse.Namespace) -> int:
                 if args.json:
                     print_json({"frame": frame.index, **st.to_dict(), "face": box is not None})
                 else:
-                    print(f"frame {frame.index:3d}  duty {st.duty:5.3f}  exposure {st.exposure_us:6d} us  "
-                          f"gain {st.gain:5.2f}  brightness {st.brightness:6.1f}  "
-                          f"{'in band' if st.in_band else '       '}  {' '.join(st.faults)}")
+                    print(
+                        f"frame {frame.index:3d}  duty {st.duty:5.3f}  exposure {st.exposure_us:6d} us  "
+                        f"gain {st.gain:5.2f}  brightness {st.brightness:6.1f}  "
+                        f"{'in band' if st.in_band else '       '}  {' '.join(st.faults)}"
+                    )
         ctl.off()
     finally:
         close_finder()
@@ -211,6 +249,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        print(f"converged at frame {summary['converged_at_frame']}, brightness {summary['final_brightness']} "
-              f"(target {summary['target']}), duty {summary['final_duty']}, faults {summary['faults'] or 'none'}")
+        print(
+            f"converged at frame {summary['converged_at_frame']}, brightness {summary['final_brightness']} "
+            f"(target {summary['target']}), duty {summary['final_duty']}, faults {summary['faults'] or 'none'}"
+        )
     return 0

@@ -40,8 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(prog="terminal", description="Face-verification capture terminal")
     parser.add_argument("--version", action="version", version=f"terminal {__version__}")
-    parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"],
-                        help="log verbosity (debug also shows tracebacks)")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["debug", "info", "warning", "error"],
+        help="log verbosity (debug also shows tracebacks)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(sub)

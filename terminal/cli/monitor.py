@@ -28,8 +28,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("monitor", help="print the fleet's MQTT status, health, events and results")
     p.add_argument("--broker", default=None, help="broker URL (default: the first of mqtt.brokers)")
     p.add_argument("--topic", action="append", default=None, help="topic filter (default: terminal/+/#)")
-    p.add_argument("--username", default=None, help="user (default: mqtt.username); password from "
-                   "$TERMINAL_MQTT_PASSWORD or the credential file")
+    p.add_argument(
+        "--username",
+        default=None,
+        help="user (default: mqtt.username); password from $TERMINAL_MQTT_PASSWORD or the credential file",
+    )
     p.add_argument("--json", action="store_true", help="one JSON line per message (topic + payload)")
     p.add_argument("--count", type=int, default=None, help="exit after N messages")
     p.add_argument("--seconds", type=float, default=None, help="exit after S seconds")

@@ -66,9 +66,19 @@ def _list(items: list[OutboxItem], as_json: bool) -> None:
     """One line per waiting message under a header; the state says why a message is held."""
     if as_json:
         for it in items:
-            print_json({"row_id": it.row_id, "result_id": it.result_id, "topic": it.topic_suffix,
-                        "created": it.created, "queued_at": _when(it.created), "decision": _decision(it),
-                        "attempts": it.attempts, "last_error": it.last_error, "payload": _shown(it)})
+            print_json(
+                {
+                    "row_id": it.row_id,
+                    "result_id": it.result_id,
+                    "topic": it.topic_suffix,
+                    "created": it.created,
+                    "queued_at": _when(it.created),
+                    "decision": _decision(it),
+                    "attempts": it.attempts,
+                    "last_error": it.last_error,
+                    "payload": _shown(it),
+                }
+            )
         return
     if not items:
         print("outbox is empty: every result was delivered")
@@ -76,8 +86,10 @@ def _list(items: list[OutboxItem], as_json: bool) -> None:
     print(LIST_HEADER)
     for it in items:
         state = f"held after {it.attempts} refusal(s): {it.last_error}" if it.last_error else "waiting"
-        print(f"{it.row_id:>7}  {_when(it.created):<25}  {it.topic_suffix:<8}  {it.result_id:<36}  "
-              f"{_decision(it):<9}  {len(it.payload):>6}  {state}")
+        print(
+            f"{it.row_id:>7}  {_when(it.created):<25}  {it.topic_suffix:<8}  {it.result_id:<36}  "
+            f"{_decision(it):<9}  {len(it.payload):>6}  {state}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
     with _open(args) as ob:
         if args.action == "count":
             s = ob.stats()
-            print(f"{s['depth']} waiting, {s['bytes']} bytes (max {s['max_rows']} rows / {s['max_bytes']} bytes, "
-                  f"policy {s['policy']}), alarm: {s['alarm'] or 'none'}")
+            print(
+                f"{s['depth']} waiting, {s['bytes']} bytes (max {s['max_rows']} rows / {s['max_bytes']} bytes, "
+                f"policy {s['policy']}), alarm: {s['alarm'] or 'none'}"
+            )
         elif args.action == "list":
             _list(ob.list(args.limit), args.json)
         elif args.action == "retry":
@@ -97,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError("purge: give row ids, --all or --older-than-days")
             if not args.yes:
                 raise UsageError("purge deletes results that were never delivered; add --yes to confirm")
-            gone = ob.purge(args.ids or None, all_rows=args.all,
-                            older_than_s=None if args.older_than_days is None else args.older_than_days * 86400)
+            gone = ob.purge(
+                args.ids or None,
+                all_rows=args.all,
+                older_than_s=None if args.older_than_days is None else args.older_than_days * 86400,
+            )
             print(f"purged {len(gone)} result(s)")
     return 0

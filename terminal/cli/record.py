@@ -30,8 +30,10 @@ def run(args: argparse.Namespace) -> int:
     """Copy frames from the source into a recording until a limit or the end of the source."""
     cfg = config_from_args(args)
     limit = args.frames if args.frames is not None else (None if args.seconds else 300)
-    with open_source(args.source, cfg.camera) as src, \
-            RecordingWriter(args.out, source=args.source, image_format=args.format) as rec:
+    with (
+        open_source(args.source, cfg.camera) as src,
+        RecordingWriter(args.out, source=args.source, image_format=args.format) as rec,
+    ):
         t0: float | None = None
         for frame in progress(src, total=limit, desc="record"):
             t0 = frame.timestamp if t0 is None else t0

@@ -35,9 +35,13 @@ def run(args: argparse.Namespace) -> int:
     gate = _gate(cfg, args) if getattr(args, "analyze", False) else None
     with open_source(args.source, cfg.camera, realtime=args.realtime, loop=args.loop) as src:
         for frame in src:
-            line: dict[str, Any] = {"index": frame.index, "timestamp": round(frame.timestamp, 4),
-                                    "width": frame.width, "height": frame.height,
-                                    "brightness": round(mean_luma(frame.image), 1)}
+            line: dict[str, Any] = {
+                "index": frame.index,
+                "timestamp": round(frame.timestamp, 4),
+                "width": frame.width,
+                "height": frame.height,
+                "brightness": round(mean_luma(frame.image), 1),
+            }
             if gate is not None:
                 line["verdict"] = gate.analyze(frame.image, frame.timestamp).to_dict()
             print_json(line)

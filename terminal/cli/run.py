@@ -17,10 +17,17 @@ def register(sub: Any) -> None:
     """Add the ``run`` subcommand."""
     p = sub.add_parser("run", help="run the terminal service (camera, gate, light, sessions, MQTT)")
     add_config_arg(p)
-    p.add_argument("--source", default=None,
-                   help="override [camera]: replay:DIR, a video, opencv:0, picamera2, ... (replay loops in real time)")
-    p.add_argument("--walkup-reference", type=Path, default=None,
-                   help="walk-up mode with this reference template (overrides [daemon] walkup_reference)")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="override [camera]: replay:DIR, a video, opencv:0, picamera2, ... (replay loops in real time)",
+    )
+    p.add_argument(
+        "--walkup-reference",
+        type=Path,
+        default=None,
+        help="walk-up mode with this reference template (overrides [daemon] walkup_reference)",
+    )
     p.add_argument("--state-dir", type=Path, default=None, help="override [terminal] state_dir (outbox location)")
     p.add_argument("--max-sessions", type=int, default=None, help="stop cleanly after N sessions (demos, tests)")
     p.set_defaults(func=run)

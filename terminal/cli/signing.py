@@ -24,20 +24,33 @@ _TERMINAL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def register(sub: Any) -> None:
     """Add ``sign-command`` and ``verify-result``."""
-    s = sub.add_parser("sign-command", help="central side: sign a command read from stdin; prints the payload "
-                                            "to publish on <prefix>/cmd/NAME")
+    s = sub.add_parser(
+        "sign-command",
+        help="central side: sign a command read from stdin; prints the payload to publish on <prefix>/cmd/NAME",
+    )
     s.add_argument("--key", type=Path, required=True, help="the central system's Ed25519 private key (PEM)")
     s.add_argument("--terminal", required=True, help="terminal id the command is for (signed)")
     s.add_argument("--command", required=True, help="command name: verify, cancel, diagnose, ping (signed)")
     s.add_argument("--ttl", type=float, default=600.0, help="seconds the signature stays valid (default %(default)s)")
     s.set_defaults(func=_sign)
-    v = sub.add_parser("verify-result", help="central side: check a result payload from stdin exactly as "
-                                             "received; exit 0 only when the signature is valid")
-    v.add_argument("--key", action="append", default=[],
-                   help="TERMINAL_ID=PUBLIC.pem: a terminal's public key, bound to its id (repeat for several); "
-                        "a bare PUBLIC.pem only alone and with --terminal")
-    v.add_argument("--keyring", type=Path, default=None,
-                   help="JSON (or .toml) file mapping terminal id -> public key PEM path (or a list of paths)")
+    v = sub.add_parser(
+        "verify-result",
+        help="central side: check a result payload from stdin exactly as "
+        "received; exit 0 only when the signature is valid",
+    )
+    v.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="TERMINAL_ID=PUBLIC.pem: a terminal's public key, bound to its id (repeat for several); "
+        "a bare PUBLIC.pem only alone and with --terminal",
+    )
+    v.add_argument(
+        "--keyring",
+        type=Path,
+        default=None,
+        help="JSON (or .toml) file mapping terminal id -> public key PEM path (or a list of paths)",
+    )
     v.add_argument("--request-id", default=None, help="also require this request id (a replay for another fails)")
     v.add_argument("--terminal", default=None, help="also require this terminal id")
     v.add_argument("--json", action="store_true", help="print the verified result as one JSON line")
@@ -85,6 +98,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        print(f"valid: result {result.get('result_id')} request {result.get('request_id')} terminal "
-              f"{result.get('terminal_id')} decision {json.dumps(result.get('decision'))}")
+        print(
+            f"valid: result {result.get('result_id')} request {result.get('request_id')} terminal "
+            f"{result.get('terminal_id')} decision {json.dumps(result.get('decision'))}"
+        )
     return 0

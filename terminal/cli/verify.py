@@ -27,11 +27,20 @@ EXIT_CODES = {"match": EXIT_MATCH, "no_match": EXIT_NO_MATCH, "rejected": EXIT_R
 def register(sub: Any) -> None:
     """Add the ``verify`` subcommand."""
     p = sub.add_parser("verify", help="verify a probe image against a reference (exit 0 match, 1 no match, 3 rejected)")
-    p.add_argument("--reference", nargs="+", type=Path, required=True,
-                   help="template JSON from `terminal enroll`, or one or more reference images")
+    p.add_argument(
+        "--reference",
+        nargs="+",
+        type=Path,
+        required=True,
+        help="template JSON from `terminal enroll`, or one or more reference images",
+    )
     p.add_argument("--probe", type=Path, default=None, help="probe image (one face); or --source for a whole session")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="override the calibrated threshold (for experiments; the config's is used otherwise)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="override the calibrated threshold (for experiments; the config's is used otherwise)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_gate_args(p)
     add_session_args(p)

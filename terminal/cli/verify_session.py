@@ -19,12 +19,20 @@ EXIT_CODES = {"match": 0, "no_match": 1, "failed": 3, "timeout": 4, "cancelled":
 
 def add_session_args(p: argparse.ArgumentParser) -> None:
     """The options of the session path of ``terminal verify``."""
-    p.add_argument("--source", default=None,
-                   help="run a whole session on frames: replay:DIR, a video, camera, opencv:N or sim:DIR[?ambient=A]")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="run a whole session on frames: replay:DIR, a video, camera, opencv:N or sim:DIR[?ambient=A]",
+    )
     p.add_argument("--request-id", default=None, help="request id put in the result (default: a new uuid)")
-    p.add_argument("--gate-skip", default="",
-                   help="session gate checks to skip, comma-separated codes (e.g. OCCLUDED_GLASSES on grey research clips)")
-    p.add_argument("--no-liveness", action="store_true", help="skip the liveness challenge (overrides [session] liveness)")
+    p.add_argument(
+        "--gate-skip",
+        default="",
+        help="session gate checks to skip, comma-separated codes (e.g. OCCLUDED_GLASSES on grey research clips)",
+    )
+    p.add_argument(
+        "--no-liveness", action="store_true", help="skip the liveness challenge (overrides [session] liveness)"
+    )
     p.add_argument("--timeout", type=float, default=None, help="session deadline in seconds of frame time")
 
 
@@ -36,8 +44,10 @@ def _print_event(event: dict[str, Any], as_json: bool, lang: str) -> None:
         other = " / ".join(v for k, v in text.items() if k != lang)
         print(f"[{event['t']:6.2f}s] {text.get(lang, event['code'])}" + (f"  ({other})" if other else ""), flush=True)
     elif event["type"] == "liveness":
-        print(f"[{event['t']:6.2f}s] liveness {event['outcome']}" + (f": {event['reason']}" if event["reason"] else ""),
-              flush=True)
+        print(
+            f"[{event['t']:6.2f}s] liveness {event['outcome']}" + (f": {event['reason']}" if event["reason"] else ""),
+            flush=True,
+        )
 
 
 def run_source(args: argparse.Namespace, cfg: Config) -> int:
@@ -59,13 +69,22 @@ def run_source(args: argparse.Namespace, cfg: Config) -> int:
     try:
         extra: dict[str, Any] = {"devices": devices} if args.source.startswith("sim:") else {}
         source = open_source(args.source, cfg.camera, **extra)
-        light = LightController(cfg.light, devices, camera=source, flicker_hz=cfg.camera.flicker_hz,
-                                fps=cfg.camera.fps) if devices is not None else None
+        light = (
+            LightController(cfg.light, devices, camera=source, flicker_hz=cfg.camera.flicker_hz, fps=cfg.camera.fps)
+            if devices is not None
+            else None
+        )
         with QualityGate.from_config(cfg, mode="video", skip=skip) as gate:
             request = SessionRequest(args.request_id or str(uuid.uuid4()), template, args.timeout)
             session = VerificationSession.from_config(
-                cfg, request, gate, matcher, light=light, devices=devices,
-                emit=lambda e: _print_event(e, args.json, lang))
+                cfg,
+                request,
+                gate,
+                matcher,
+                light=light,
+                devices=devices,
+                emit=lambda e: _print_event(e, args.json, lang),
+            )
             try:
                 record = run_session(source, session, light)
             finally:

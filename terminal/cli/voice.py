@@ -34,8 +34,15 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     cache = PromptCache.from_config(cfg.voice, cfg.terminal.state_dir)
     if args.action == "list":
-        rows: list[dict[str, Any]] = [{"code": c, "text": prompt_text(c, "id"), "english": prompt_text(c, "en"),
-                 "rendered": cache.path(c).exists()} for c in codes()]
+        rows: list[dict[str, Any]] = [
+            {
+                "code": c,
+                "text": prompt_text(c, "id"),
+                "english": prompt_text(c, "en"),
+                "rendered": cache.path(c).exists(),
+            }
+            for c in codes()
+        ]
         if args.json:
             for r in rows:
                 print_json(r)

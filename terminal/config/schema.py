@@ -23,10 +23,15 @@ from terminal.voice.settings import VoiceConfig
 class TerminalSection(Section):
     """Identity and local state of this terminal."""
 
-    id: str = Field("terminal-dev", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="unique terminal id, used in MQTT topics")
+    id: str = Field(
+        "terminal-dev", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="unique terminal id, used in MQTT topics"
+    )
     state_dir: Path = Field(Path("/var/lib/terminal"), description="outbox and other state (systemd StateDirectory=)")
-    keep_images: bool = Field(False, description="privacy: keep each session's best frame under "
-                              "<state_dir>/captures (owner-only, never sent); off by default")
+    keep_images: bool = Field(
+        False,
+        description="privacy: keep each session's best frame under "
+        "<state_dir>/captures (owner-only, never sent); off by default",
+    )
 
 
 class CameraConfig(Section):
@@ -36,8 +41,13 @@ class CameraConfig(Section):
     source: str = Field("", description="replay: recording/folder/video path; opencv: device index or video path")
     width: int = Field(640, ge=64, le=4096)
     height: int = Field(480, ge=64, le=4096)
-    fps: float = Field(30.0, gt=0, le=120, description="frame rate; unset: 15 on a Pi 4, 30 on a Pi 5 and elsewhere "
-                                                       "(terminal.pimodel, docs/benchmarks.md)")
+    fps: float = Field(
+        30.0,
+        gt=0,
+        le=120,
+        description="frame rate; unset: 15 on a Pi 4, 30 on a Pi 5 and elsewhere "
+        "(terminal.pimodel, docs/benchmarks.md)",
+    )
     flicker_hz: Literal[0, 50, 60] = Field(50, description="mains frequency for anti-flicker (Indonesia: 50)")
     realtime: bool = Field(False, description="replay: pace frames at their recorded times")
     loop: bool = Field(False, description="replay: start again at the end")

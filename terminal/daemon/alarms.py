@@ -33,8 +33,12 @@ class Alarms:
         """Clear alarm ``name`` (logged once); True if it was set."""
         if self._active.pop(name, None) is None:
             return False
-        log.warning("alarm %s cleared%s", name, f": {note}" if note else "",
-                    extra={"journal": {"RESULT": "alarm_cleared", "REASON": name.upper()}})
+        log.warning(
+            "alarm %s cleared%s",
+            name,
+            f": {note}" if note else "",
+            extra={"journal": {"RESULT": "alarm_cleared", "REASON": name.upper()}},
+        )
         return True
 
     def set(self, name: str, on: bool, message: str = "", level: int = logging.CRITICAL) -> None:
@@ -77,5 +81,8 @@ class LinkWatch:
             self._bad_since = now - float(state.get("down_for_s") or 0.0)
         bad_for = now - self._bad_since
         if bad_for >= self.alarm_after_s:
-            alarms.raise_("link_down", f"MQTT link {state['state']} for {bad_for:.0f} s (broker {state.get('broker')}); "
-                                       "results wait in the outbox")
+            alarms.raise_(
+                "link_down",
+                f"MQTT link {state['state']} for {bad_for:.0f} s (broker {state.get('broker')}); "
+                "results wait in the outbox",
+            )

@@ -23,8 +23,13 @@ class CameraSupervisor:
     pinging the systemd watchdog, which restarts the service.
     """
 
-    def __init__(self, factory: Callable[[], FrameSource], retry_min_s: float = 1.0, retry_max_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], FrameSource],
+        retry_min_s: float = 1.0,
+        retry_max_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.factory = factory
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
@@ -75,8 +80,12 @@ class CameraSupervisor:
 
     def describe(self) -> dict[str, Any]:
         """State for health and STATUS=: up/down, error, fps, backend."""
-        d: dict[str, Any] = {"state": self.state, "fps": round(self.fps, 1), "frames": self.frames,
-                             "failures": self.failures}
+        d: dict[str, Any] = {
+            "state": self.state,
+            "fps": round(self.fps, 1),
+            "frames": self.frames,
+            "failures": self.failures,
+        }
         if self.error:
             d["error"] = self.error
         if self.source is not None:
@@ -102,16 +111,21 @@ class CameraSupervisor:
             return
         self.source = src
         if self.state == "down":
-            log.warning("camera is back after %d failed attempt(s)", self.failures,
-                        extra={"journal": {"RESULT": "camera_up"}})
+            log.warning(
+                "camera is back after %d failed attempt(s)", self.failures, extra={"journal": {"RESULT": "camera_up"}}
+            )
         self.state = "up"
         self.error = None
         self._delay = self.retry_min_s
 
     def _fail(self, message: str) -> None:
         if self.error != message:
-            log.error("%s; retrying in %.0f s", message, self._delay,
-                      extra={"journal": {"RESULT": "camera_down", "REASON": "CAMERA"}})
+            log.error(
+                "%s; retrying in %.0f s",
+                message,
+                self._delay,
+                extra={"journal": {"RESULT": "camera_down", "REASON": "CAMERA"}},
+            )
         self.error = message
         self.failures += 1
         self.state = "down"

@@ -46,7 +46,10 @@ class CommandTable:
         self.coordinator = coordinator
         self.diag = diag
         self.handlers: dict[str, Callable[[dict[str, Any], Reply], None]] = {
-            "verify": self.verify, "cancel": self.cancel, "diagnose": self.diagnose}
+            "verify": self.verify,
+            "cancel": self.cancel,
+            "diagnose": self.diagnose,
+        }
         self._inbox: queue.Queue[Pending] = queue.Queue()
         self._waiting: list[Pending] = []
 
@@ -75,9 +78,15 @@ class CommandTable:
                 self._refuse(cmd, CommandError("BUSY", f"{MAX_WAITING} commands already wait for the camera"))
                 continue
             if cmd.name == "verify" and not frames_flowing:
-                self._refuse(cmd, CommandError("CAMERA_DOWN", f"no frames from the camera within "
-                                                              f"{self.svc.cfg.daemon.command_wait_s:g} s "
-                                                              f"({self.svc.camera.error or 'starting'}); not started"))
+                self._refuse(
+                    cmd,
+                    CommandError(
+                        "CAMERA_DOWN",
+                        f"no frames from the camera within "
+                        f"{self.svc.cfg.daemon.command_wait_s:g} s "
+                        f"({self.svc.camera.error or 'starting'}); not started",
+                    ),
+                )
                 continue
             self._run(cmd)
         self._waiting = keep
@@ -88,8 +97,14 @@ class CommandTable:
         except CommandError as err:
             self._refuse(cmd, err)
         except Exception as err:  # a bug in a handler: one INTERNAL reply, the daemon goes on
-            log.error("command %s %s failed: %s: %s", cmd.name, cmd.payload.get("request_id"), type(err).__name__,
-                      err, extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}})
+            log.error(
+                "command %s %s failed: %s: %s",
+                cmd.name,
+                cmd.payload.get("request_id"),
+                type(err).__name__,
+                err,
+                extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}},
+            )
             log.debug("handler traceback", exc_info=True)
             self._refuse(cmd, CommandError("INTERNAL", "the terminal failed handling it; see its journal"))
 

@@ -82,16 +82,23 @@ class SessionCoordinator:
         if payload.get("timeout_s") is not None:
             seconds = min(seconds if seconds is not None else float("inf"), float(payload["timeout_s"]))
         result_id = new_result_id()
-        info = {"member_ref": payload.get("member_ref"), "deadline": payload.get("deadline"),
-                "timeout_s": payload.get("timeout_s"), "n_reference": template.count,
-                "reference_sha256": template.sha256}
+        info = {
+            "member_ref": payload.get("member_ref"),
+            "deadline": payload.get("deadline"),
+            "timeout_s": payload.get("timeout_s"),
+            "n_reference": template.count,
+            "reference_sha256": template.sha256,
+        }
         try:
             self.svc.ledger.accept(rid, result_id, info)  # fsynced before anyone hears "accepted"
         except StorageError as err:
             self.alarms.raise_("storage_full", str(err))
             raise CommandError("STORAGE_FULL", "the request cannot be stored (disk full); not started") from None
-        self._start(SessionRequest(rid, template, seconds, result_id=result_id, member_ref=payload.get("member_ref")),
-                    "verify command", accepted=True)
+        self._start(
+            SessionRequest(rid, template, seconds, result_id=result_id, member_ref=payload.get("member_ref")),
+            "verify command",
+            accepted=True,
+        )
         return {"accepted": True, "state": "searching", "result_id": result_id}
 
     def _start(self, request: SessionRequest, origin: str, *, accepted: bool) -> None:
@@ -99,14 +106,24 @@ class SessionCoordinator:
         devices = svc.light.devices
         light = None
         if devices is not None and svc.camera.source is not None:
-            light = LightController(svc.cfg.light, devices, camera=svc.camera.source,
-                                    flicker_hz=svc.cfg.camera.flicker_hz, fps=svc.cfg.camera.fps)
+            light = LightController(
+                svc.cfg.light,
+                devices,
+                camera=svc.camera.source,
+                flicker_hz=svc.cfg.camera.flicker_hz,
+                fps=svc.cfg.camera.fps,
+            )
         self._accepted = accepted
         self._held = []
-        self.session = VerificationSession.from_config(svc.cfg, request, svc.gate, svc.matcher, light=light,
-                                                       emit=self._emit, devices=devices)
-        log.info("session %s started (%s)", request.request_id, origin,
-                 extra={"journal": {"SESSION_ID": request.request_id, "TERMINAL_ID": svc.cfg.terminal.id}})
+        self.session = VerificationSession.from_config(
+            svc.cfg, request, svc.gate, svc.matcher, light=light, emit=self._emit, devices=devices
+        )
+        log.info(
+            "session %s started (%s)",
+            request.request_id,
+            origin,
+            extra={"journal": {"SESSION_ID": request.request_id, "TERMINAL_ID": svc.cfg.terminal.id}},
+        )
 
     def _emit(self, event: dict[str, Any]) -> None:
         if event.get("type") == "result":
@@ -147,8 +164,13 @@ class SessionCoordinator:
         code = "LIGHT_FAULT" if isinstance(err, HardwareError) else "INTERNAL"
         if code == "LIGHT_FAULT":
             self.svc.light.failed(err, "during a session")
-        log.error("session %s failed inside: %s: %s", session.request.request_id, type(err).__name__, err,
-                  extra={"journal": {"SESSION_ID": session.request.request_id, "RESULT": "failed", "REASON": code}})
+        log.error(
+            "session %s failed inside: %s: %s",
+            session.request.request_id,
+            type(err).__name__,
+            err,
+            extra={"journal": {"SESSION_ID": session.request.request_id, "RESULT": "failed", "REASON": code}},
+        )
         log.debug("session traceback", exc_info=True)
         self._held = []
         try:
@@ -159,9 +181,18 @@ class SessionCoordinator:
     def _failed_record(self, session: VerificationSession, code: str, reason: str) -> dict[str, Any]:
         req = session.request
         return interrupted_record(
-            req.request_id, req.result_id or new_result_id(), self.svc.cfg.terminal.id, self.svc.matcher,
-            started_at=session.started_at, reason_code=code, reason=reason, member_ref=req.member_ref,
-            n_reference=req.reference.count, frames=session._frames, reference_sha256=req.reference.sha256)
+            req.request_id,
+            req.result_id or new_result_id(),
+            self.svc.cfg.terminal.id,
+            self.svc.matcher,
+            started_at=session.started_at,
+            reason_code=code,
+            reason=reason,
+            member_ref=req.member_ref,
+            n_reference=req.reference.count,
+            frames=session._frames,
+            reference_sha256=req.reference.sha256,
+        )
 
     def cancel(self, reason: str) -> str | None:
         """End the running session as cancelled (its result stored); its request id, or None if idle."""
@@ -218,7 +249,7 @@ class SessionCoordinator:
         pending, self._unstored = self._unstored, []
         for i, (record, answers, held) in enumerate(pending):
             if not self._store(record, answers, held):  # it put itself back on the list
-                self._unstored.extend(pending[i + 1:])
+                self._unstored.extend(pending[i + 1 :])
                 return
         try:
             self.svc.ledger.probe()
@@ -230,10 +261,21 @@ class SessionCoordinator:
     def _log(self, session: VerificationSession, record: dict[str, Any]) -> None:
         rid = session.request.request_id
         score = record.get("score")
-        log.info("session %s: %s%s%s", rid, record["decision"], f" score {score:.3f}" if isinstance(score, float) else "",
-                 f" ({record.get('reason_code')})" if record.get("reason_code") else "",
-                 extra={"journal": {"SESSION_ID": rid, "TERMINAL_ID": self.svc.cfg.terminal.id,
-                                    "RESULT": record["decision"], "REASON": record.get("reason_code") or ""}})
+        log.info(
+            "session %s: %s%s%s",
+            rid,
+            record["decision"],
+            f" score {score:.3f}" if isinstance(score, float) else "",
+            f" ({record.get('reason_code')})" if record.get("reason_code") else "",
+            extra={
+                "journal": {
+                    "SESSION_ID": rid,
+                    "TERMINAL_ID": self.svc.cfg.terminal.id,
+                    "RESULT": record["decision"],
+                    "REASON": record.get("reason_code") or "",
+                }
+            },
+        )
 
     def _keep_capture(self, session: VerificationSession, record: dict[str, Any]) -> None:
         """``keep_images``: the session's best frame, owner-only, under <state_dir>/captures (never sent)."""

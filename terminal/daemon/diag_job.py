@@ -162,8 +162,11 @@ class DiagnoseJob:
         if self.running:
             raise CommandError("BUSY", "a diagnose is already running")
         if now - self._started < self.min_interval_s:
-            raise CommandError("RATE_LIMITED", f"diagnose again in {self.min_interval_s - (now - self._started):.0f} s "
-                                               "(daemon.diagnose_min_interval_s)")
+            raise CommandError(
+                "RATE_LIMITED",
+                f"diagnose again in {self.min_interval_s - (now - self._started):.0f} s "
+                "(daemon.diagnose_min_interval_s)",
+            )
         self._started = now
         self.runs += 1
         from terminal.diagnostics.report import CHECKS
@@ -177,8 +180,9 @@ class DiagnoseJob:
         source = TapSource(self, self.svc.camera.describe())
         devices = LightProxy(self)
         self._drain_frames()
-        self._thread = threading.Thread(target=self._work, args=(cfg, only, source, devices, reply, link_state),
-                                        name="diagnose", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work, args=(cfg, only, source, devices, reply, link_state), name="diagnose", daemon=True
+        )
         self._thread.start()
 
     def on_frame(self, frame: Frame) -> None:
@@ -197,8 +201,15 @@ class DiagnoseJob:
             except queue.Empty:
                 return
 
-    def _work(self, cfg: Config, only: list[str] | None, source: FrameSource, devices: Any, reply: Reply,
-              link_state: dict[str, Any]) -> None:
+    def _work(
+        self,
+        cfg: Config,
+        only: list[str] | None,
+        source: FrameSource,
+        devices: Any,
+        reply: Reply,
+        link_state: dict[str, Any],
+    ) -> None:
         from terminal.diagnostics.runner import run_diagnostics
 
         t0 = time.monotonic()

@@ -86,15 +86,19 @@ def status_line(snap: dict[str, Any], walkup: bool) -> str:
     """The one-line state systemd shows as STATUS= (``systemctl status terminal``), from a snapshot."""
     cam = snap["camera"]
     link = snap["link_state"]
-    mqtt = "mqtt up" if link["state"] in ("up", "disabled") else \
-        f"mqtt {link['state']} {link.get('down_for_s') or 0:.0f}s"
+    mqtt = (
+        "mqtt up" if link["state"] in ("up", "disabled") else f"mqtt {link['state']} {link.get('down_for_s') or 0:.0f}s"
+    )
     alarms = snap.get("alarms") or []
     tail = [mqtt] + ([f"ALARM {' '.join(alarms)}"] if alarms else [])
     if cam["state"] != "up":
         return ", ".join([f"camera down: {cam.get('error', 'not open')} (retrying)", *tail])
     s = snap.get("session")
-    parts = [f"session {s['request_id']}: {s['state']}" if s
-             else ("idle, walk-up mode" if walkup else "idle, waiting for verify")]
+    parts = [
+        f"session {s['request_id']}: {s['state']}"
+        if s
+        else ("idle, walk-up mode" if walkup else "idle, waiting for verify")
+    ]
     if snap.get("diagnose", {}).get("running"):
         parts.append("diagnose running")
     parts.append(f"{cam['fps']:.0f} fps")
@@ -106,8 +110,14 @@ def status_line(snap: dict[str, Any], walkup: bool) -> str:
     return ", ".join(parts + tail)
 
 
-def gather_health(svc: Services, coordinator: SessionCoordinator, diag: DiagnoseJob, watchdog: FrameWatchdog,
-                  alarms: Alarms, link_watch: LinkWatch) -> dict[str, Any]:
+def gather_health(
+    svc: Services,
+    coordinator: SessionCoordinator,
+    diag: DiagnoseJob,
+    watchdog: FrameWatchdog,
+    alarms: Alarms,
+    link_watch: LinkWatch,
+) -> dict[str, Any]:
     """On the frame loop: restart a dead link, refresh the alarms, and return the health snapshot to publish.
 
     Everything is read here, on the thread that owns the hardware; other threads only read the published copy.
@@ -119,7 +129,15 @@ def gather_health(svc: Services, coordinator: SessionCoordinator, diag: Diagnose
     link_watch.check(alarms, link)
     coordinator.retry_unstored()
     alarms.set("light_fault", svc.light.fault is not None, svc.light.fault or "", level=logging.ERROR)
-    return {"camera": svc.camera.describe(), "light": svc.light.describe(), "session": coordinator.describe(),
-            "sessions_done": coordinator.sessions_done, "diagnose": diag.describe(),
-            "watchdog": {"enabled": watchdog.enabled, "pings": watchdog.pings}, "link_state": link,
-            "alarms": alarms.active(), "alarm_details": alarms.describe(), "outbox_depth": svc.outbox.count()}
+    return {
+        "camera": svc.camera.describe(),
+        "light": svc.light.describe(),
+        "session": coordinator.describe(),
+        "sessions_done": coordinator.sessions_done,
+        "diagnose": diag.describe(),
+        "watchdog": {"enabled": watchdog.enabled, "pings": watchdog.pings},
+        "link_state": link,
+        "alarms": alarms.active(),
+        "alarm_details": alarms.describe(),
+        "outbox_depth": svc.outbox.count(),
+    }

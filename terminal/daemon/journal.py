@@ -35,6 +35,7 @@ SEND_TIMEOUT_S = 2.0
 # journald's rule for user field names: A-Z, 0-9 and _, not starting with _ or a digit, at most 64 chars.
 _FIELD_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
+
 def _field_name(key: str) -> str | None:
     name = re.sub(r"[^A-Z0-9_]", "_", key.upper())
     return name if _FIELD_NAME.match(name) else None
@@ -76,10 +77,10 @@ def decode_fields(payload: bytes) -> list[tuple[str, bytes]]:
             fields.append((name.decode("ascii"), value))
             pos = nl + 1
         else:
-            (size,) = struct.unpack("<Q", payload[nl + 1:nl + 9])
+            (size,) = struct.unpack("<Q", payload[nl + 1 : nl + 9])
             start = nl + 9
-            fields.append((line.decode("ascii"), payload[start:start + size]))
-            if payload[start + size:start + size + 1] != b"\n":
+            fields.append((line.decode("ascii"), payload[start : start + size]))
+            if payload[start + size : start + size + 1] != b"\n":
                 raise ValueError("binary journal field is not terminated by a newline")
             pos = start + size + 1
     return fields
@@ -92,9 +93,14 @@ class JournalHandler(logging.Handler):
     sd_journal_send(3) does. Errors go to logging's handleError (stderr), never to the caller.
     """
 
-    def __init__(self, socket_path: Path | str = JOURNAL_SOCKET, identifier: str = IDENTIFIER,
-                 static_fields: Mapping[str, Any] | None = None, level: int = logging.NOTSET,
-                 send_timeout: float = SEND_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        socket_path: Path | str = JOURNAL_SOCKET,
+        identifier: str = IDENTIFIER,
+        static_fields: Mapping[str, Any] | None = None,
+        level: int = logging.NOTSET,
+        send_timeout: float = SEND_TIMEOUT_S,
+    ) -> None:
         super().__init__(level)
         self.socket_path = str(socket_path)
         self.identifier = identifier
@@ -169,10 +175,14 @@ class JournalHandler(logging.Handler):
             fd = os.memfd_create("journal-entry", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
             try:
                 os.write(fd, payload)
-                fcntl.fcntl(fd, fcntl.F_ADD_SEALS,
-                            fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
-                self._sock.sendmsg([], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))],
-                                   0, self.socket_path)
+                fcntl.fcntl(
+                    fd,
+                    fcntl.F_ADD_SEALS,
+                    fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL,
+                )
+                self._sock.sendmsg(
+                    [], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))], 0, self.socket_path
+                )
             finally:
                 os.close(fd)
 
@@ -203,8 +213,9 @@ class WithFields(logging.Formatter):
         return first + suffix + nl + rest
 
 
-def journal_handler_if_available(socket_path: Path | str = JOURNAL_SOCKET,
-                                 identifier: str = IDENTIFIER) -> JournalHandler | None:
+def journal_handler_if_available(
+    socket_path: Path | str = JOURNAL_SOCKET, identifier: str = IDENTIFIER
+) -> JournalHandler | None:
     """A JournalHandler when stderr goes to the journal and its native socket works; None otherwise."""
     if not under_journald() or not JournalHandler.available(socket_path):
         return None

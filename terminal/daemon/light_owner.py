@@ -53,8 +53,12 @@ class LightOwner:
         first = self.fault is None
         self.fault = f"{doing}: {type(err).__name__}: {err}"
         if first:
-            log.error("ring light fault (%s); sessions continue without the light: %s", doing, err,
-                      extra={"journal": {"RESULT": "light_down", "REASON": "LIGHT_FAULT"}})
+            log.error(
+                "ring light fault (%s); sessions continue without the light: %s",
+                doing,
+                err,
+                extra={"journal": {"RESULT": "light_down", "REASON": "LIGHT_FAULT"}},
+            )
 
     def off(self) -> None:
         """Ring light off now. Never raises: a failure is logged and alarmed."""

@@ -60,10 +60,17 @@ def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str
         enforce(new, str(path or "defaults"))  # no anonymous/unsigned without allow_insecure; weakened: WARNING
     except TerminalError as err:
         reason = str(err).replace("\n", "; ")
-        log.error("config reload refused, keeping the running config: %s", reason,
-                  extra={"journal": {"RESULT": "reload_refused", "REASON": "invalid_config"}})
+        log.error(
+            "config reload refused, keeping the running config: %s",
+            reason,
+            extra={"journal": {"RESULT": "reload_refused", "REASON": "invalid_config"}},
+        )
         return current, reason
     changed = changed_sections(current, new)
-    log.info("config reloaded from %s: %s", path or "defaults", ", ".join(changed) or "no changes",
-             extra={"journal": {"RESULT": "reloaded"}})
+    log.info(
+        "config reloaded from %s: %s",
+        path or "defaults",
+        ", ".join(changed) or "no changes",
+        extra={"journal": {"RESULT": "reloaded"}},
+    )
     return new, None

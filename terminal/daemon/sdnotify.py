@@ -65,8 +65,9 @@ class Notifier:
     because its supervisor went away. Thread-safe (one lock around the socket).
     """
 
-    def __init__(self, socket_path: str | None = None, env: Mapping[str, str] | None = None,
-                 send_timeout: float = SEND_TIMEOUT_S) -> None:
+    def __init__(
+        self, socket_path: str | None = None, env: Mapping[str, str] | None = None, send_timeout: float = SEND_TIMEOUT_S
+    ) -> None:
         env = os.environ if env is None else env
         self.send_timeout = send_timeout
         path = socket_path if socket_path is not None else env.get(ENV_SOCKET, "")
@@ -158,8 +159,9 @@ class FrameWatchdog:
     pinging while the camera is stuck and hide exactly the failure the watchdog exists to catch.
     """
 
-    def __init__(self, notifier: Notifier, interval: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, notifier: Notifier, interval: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.notifier = notifier
         self.interval = watchdog_interval() if interval is None else interval
         self._clock = clock

@@ -53,8 +53,9 @@ def open_link(cfg: Config, outbox: Outbox, matcher: Matcher) -> MqttLink:
     """The MQTT link; it refuses a verify whose template another model made (WRONG_MODEL) before queueing it."""
     emb = matcher.embedder
     validator = default_template_validator(model=emb.name, version=emb.version, dim=emb.dim)
-    return MqttLink(cfg.mqtt, cfg.terminal.id, outbox, template_validator=validator,
-                    security=Security.from_config(cfg))  # signs results, opens signed commands
+    return MqttLink(
+        cfg.mqtt, cfg.terminal.id, outbox, template_validator=validator, security=Security.from_config(cfg)
+    )  # signs results, opens signed commands
 
 
 def load_walkup(cfg: Config, matcher: Matcher) -> Template | None:
@@ -68,8 +69,9 @@ def load_walkup(cfg: Config, matcher: Matcher) -> Template | None:
     return template
 
 
-def build_services(cfg: Config, source_factory: SourceFactory, pin_factory: Any,
-                   status: Callable[[str], Any]) -> Services:
+def build_services(
+    cfg: Config, source_factory: SourceFactory, pin_factory: Any, status: Callable[[str], Any]
+) -> Services:
     """Open the outbox, load the models, build the link (not started), claim the light, prepare the camera."""
     status("starting: opening outbox")
     outbox = Outbox.from_config(cfg.outbox, cfg.terminal.state_dir)
@@ -78,8 +80,10 @@ def build_services(cfg: Config, source_factory: SourceFactory, pin_factory: Any,
     gate = QualityGate.from_config(cfg, mode="video")
     matcher = build_matcher(cfg)
     link = open_link(cfg, outbox, matcher)
-    camera = CameraSupervisor(lambda: source_factory(svc.cfg), cfg.daemon.camera_retry_min_s,
-                              cfg.daemon.camera_retry_max_s)
-    svc = Services(cfg, outbox, ledger, link, gate, matcher, LightOwner(cfg.light, pin_factory), camera,
-                   load_walkup(cfg, matcher))
+    camera = CameraSupervisor(
+        lambda: source_factory(svc.cfg), cfg.daemon.camera_retry_min_s, cfg.daemon.camera_retry_max_s
+    )
+    svc = Services(
+        cfg, outbox, ledger, link, gate, matcher, LightOwner(cfg.light, pin_factory), camera, load_walkup(cfg, matcher)
+    )
     return svc

@@ -42,8 +42,16 @@ class Hardware:
     self-test must still finish and say so.
     """
 
-    def __init__(self, cfg: Config, *, source: FrameSource | None, source_spec: str | None,
-                 devices: LightDevices | None, pin_factory: Factory | None, need_light: bool) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        source: FrameSource | None,
+        source_spec: str | None,
+        devices: LightDevices | None,
+        pin_factory: Factory | None,
+        need_light: bool,
+    ) -> None:
         self.cfg = cfg
         self.source = source
         self.devices = devices
@@ -138,25 +146,36 @@ def check_camera(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> CheckResult:
         return CheckResult("camera", "fail", f"{err} after {len(frames)} frames", {"frames": len(frames)})
     wall = time.monotonic() - t0
     if len(frames) < 2:
-        return CheckResult("camera", "fail", f"only {len(frames)} frame(s) before the source ended",
-                           {"frames": len(frames)})
+        return CheckResult(
+            "camera", "fail", f"only {len(frames)} frame(s) before the source ended", {"frames": len(frames)}
+        )
     stamps = [f.timestamp for f in frames]
     stale = sum(1 for a, b in itertools.pairwise(stamps) if b <= a)
     span = stamps[-1] - stamps[0]
     fps = (len(frames) - 1) / span if span > 0 else 0.0
     luma = float(np.mean([mean_luma(f.image) for f in frames[-3:]]))
     md = frames[-1].metadata
-    details = {"frames": len(frames), "fps": round(fps, 2), "wall_fps": round(len(frames) / wall, 1) if wall else None,
-               "stale_frames": stale, "mean_luma": round(luma, 1), "width": frames[-1].width,
-               "height": frames[-1].height, "exposure_us": md.get("ExposureTime"), "gain": md.get("AnalogueGain"),
-               "source": hw.source.describe() if hw.source is not None else None}
-    summary = (f"{len(frames)} frames {frames[-1].width}x{frames[-1].height} at {fps:.1f} fps, luma {luma:.0f}"
-               + (f", exposure {md['ExposureTime']} µs gain {md.get('AnalogueGain')}" if "ExposureTime" in md else ""))
+    details = {
+        "frames": len(frames),
+        "fps": round(fps, 2),
+        "wall_fps": round(len(frames) / wall, 1) if wall else None,
+        "stale_frames": stale,
+        "mean_luma": round(luma, 1),
+        "width": frames[-1].width,
+        "height": frames[-1].height,
+        "exposure_us": md.get("ExposureTime"),
+        "gain": md.get("AnalogueGain"),
+        "source": hw.source.describe() if hw.source is not None else None,
+    }
+    summary = f"{len(frames)} frames {frames[-1].width}x{frames[-1].height} at {fps:.1f} fps, luma {luma:.0f}" + (
+        f", exposure {md['ExposureTime']} µs gain {md.get('AnalogueGain')}" if "ExposureTime" in md else ""
+    )
     if stale >= len(frames) - 1:
         return CheckResult("camera", "fail", f"{summary}: timestamps do not advance (frozen buffer)", details)
     if fps < lim.min_fps_ratio * cfg.camera.fps:
-        return CheckResult("camera", "fail", f"{summary}: below {lim.min_fps_ratio:.0%} of {cfg.camera.fps:g} fps",
-                           details)
+        return CheckResult(
+            "camera", "fail", f"{summary}: below {lim.min_fps_ratio:.0%} of {cfg.camera.fps:g} fps", details
+        )
     if luma < lim.dark_luma:
         return CheckResult("camera", "fail", f"{summary}: black frames (lens cap? sensor cable?)", details)
     if luma > lim.bright_luma:
@@ -211,28 +230,39 @@ def check_light(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> CheckResult:
                     raise SourceError("the source ended during the light test")
                 values.append(measure(frame.image).brightness)
             pin = getattr(getattr(hw.devices.ring, "pin", None), "state", None)
-            rows.append({"duty": round(hw.devices.duty, 3), "pin": None if pin is None else round(float(pin), 3),
-                         "brightness": round(float(np.mean(values[2:])), 1)})
+            rows.append(
+                {
+                    "duty": round(hw.devices.duty, 3),
+                    "pin": None if pin is None else round(float(pin), 3),
+                    "brightness": round(float(np.mean(values[2:])), 1),
+                }
+            )
         flicker = _flicker(cfg, hw, lim)
     hw.devices.off()
     lo, hi = to_linear(rows[0]["brightness"]), to_linear(rows[-1]["brightness"])
     response = (hi - lo) / max(hi, lo, 1e-9)
-    details = {"steps": rows, "response": round(response, 3), "min_response": light.fault_min_response,
-               "flicker": flicker}
-    summary = (f"brightness {rows[0]['brightness']:.0f} -> {rows[-1]['brightness']:.0f} for duty 0 -> "
-               f"{rows[-1]['duty']:.2f} ({100 * response:+.0f}% linear); {hw.devices.driver} PWM flicker "
-               f"{100 * flicker['frame_variation']:.2f}% frame-to-frame, {100 * flicker['banding']:.2f}% banding")
+    details = {
+        "steps": rows,
+        "response": round(response, 3),
+        "min_response": light.fault_min_response,
+        "flicker": flicker,
+    }
+    summary = (
+        f"brightness {rows[0]['brightness']:.0f} -> {rows[-1]['brightness']:.0f} for duty 0 -> "
+        f"{rows[-1]['duty']:.2f} ({100 * response:+.0f}% linear); {hw.devices.driver} PWM flicker "
+        f"{100 * flicker['frame_variation']:.2f}% frame-to-frame, {100 * flicker['banding']:.2f}% banding"
+    )
     mismatched = [r for r in rows if r["pin"] is not None and abs(r["pin"] - r["duty"]) > 0.02]
     if mismatched:
         return CheckResult("light", "fail", f"{summary}; the GPIO pin does not follow the duty", details)
     if rows[0]["brightness"] >= 250:
-        return CheckResult("light", "warn", f"{summary}; saturated at duty 0, too much ambient light to judge",
-                           details)
+        return CheckResult("light", "warn", f"{summary}; saturated at duty 0, too much ambient light to judge", details)
     if response < light.fault_min_response:
         return CheckResult("light", "fail", f"{summary}: lamp dead, unplugged, or MOSFET/wiring fault", details)
     if flicker["verdict"] != "ok":
-        return CheckResult("light", "warn", f"{summary}: flickers on camera (goal < 1%; light.driver = 'sysfs_pwm')",
-                           details)
+        return CheckResult(
+            "light", "warn", f"{summary}: flickers on camera (goal < 1%; light.driver = 'sysfs_pwm')", details
+        )
     return CheckResult("light", "pass", summary, details)
 
 
@@ -250,9 +280,15 @@ def _flicker(cfg: Config, hw: Hardware, lim: DiagnoseLimits) -> dict[str, Any]:
         return frame
 
     fig = hold_and_measure(read, lim.flicker_frames)
-    return {"duty": round(hw.devices.duty, 3), "driver": hw.devices.driver, "pwm_hz": hw.devices.pwm_hz,
-            "frames": lim.flicker_frames, "frame_variation": round(fig["frame_variation"], 5),
-            "banding": round(fig["banding"], 5), "verdict": verdict(fig)}
+    return {
+        "duty": round(hw.devices.duty, 3),
+        "driver": hw.devices.driver,
+        "pwm_hz": hw.devices.pwm_hz,
+        "frames": lim.flicker_frames,
+        "frame_variation": round(fig["frame_variation"], 5),
+        "banding": round(fig["banding"], 5),
+        "verdict": verdict(fig),
+    }
 
 
 def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
@@ -280,8 +316,10 @@ def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
     img = draw_verdict(frame.image, verdict)
     face = verdict.face
     m = measure(frame.image, tuple(int(v) for v in face.bbox) if face is not None else None)  # type: ignore[arg-type]
-    lines = [f"light duty {duty:.2f}  face luma {m.brightness:.0f}",
-             f"exposure {frame.metadata.get('ExposureTime', '?')} us  gain {frame.metadata.get('AnalogueGain', '?')}"]
+    lines = [
+        f"light duty {duty:.2f}  face luma {m.brightness:.0f}",
+        f"exposure {frame.metadata.get('ExposureTime', '?')} us  gain {frame.metadata.get('AnalogueGain', '?')}",
+    ]
     if face is not None:
         lines.append(f"yaw {face.yaw:+.0f}  pitch {face.pitch:+.0f}  roll {face.roll:+.0f}")
     h = img.shape[0]
@@ -291,8 +329,17 @@ def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
     write_image(path, img)  # owner-only: the snapshot shows a face
     if hw.devices is not None:
         hw.devices.off()
-    details = {"path": str(path), "face": face is not None, "passed": verdict.passed,
-               "failures": list(verdict.failures), "duty": duty, "face_luma": round(m.brightness, 1)}
-    summary = f"{path}: " + ("face found" if face is not None else "no face") + \
-        (f", gate {'PASS' if verdict.passed else 'FAIL ' + ' '.join(verdict.failures)}")
+    details = {
+        "path": str(path),
+        "face": face is not None,
+        "passed": verdict.passed,
+        "failures": list(verdict.failures),
+        "duty": duty,
+        "face_luma": round(m.brightness, 1),
+    }
+    summary = (
+        f"{path}: "
+        + ("face found" if face is not None else "no face")
+        + (f", gate {'PASS' if verdict.passed else 'FAIL ' + ' '.join(verdict.failures)}")
+    )
     return CheckResult("snapshot", "pass", summary, details)

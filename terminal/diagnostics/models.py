@@ -31,7 +31,7 @@ def _centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     side = min(h, w)
     y0, x0 = (h - side) // 2, (w - side) // 2
-    return cv2.resize(image[y0:y0 + side, x0:x0 + side], (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image[y0 : y0 + side, x0 : x0 + side], (size, size), interpolation=cv2.INTER_AREA)
 
 
 def check_models(cfg: Config, image: np.ndarray | None = None) -> CheckResult:
@@ -79,8 +79,13 @@ def check_models(cfg: Config, image: np.ndarray | None = None) -> CheckResult:
     if problems:
         return CheckResult("models", "fail", "; ".join(problems), details)
     lmk, emb_info = details["landmarker"], details["embedder"]
-    return CheckResult("models", "pass", f"{lmk['name']} ({lmk['faces']} face(s), {lmk['run_ms']} ms), "
-                       f"{emb_info['name']} ({emb_info['dim']}-d, {emb_info['run_ms']} ms), sha256 ok", details)
+    return CheckResult(
+        "models",
+        "pass",
+        f"{lmk['name']} ({lmk['faces']} face(s), {lmk['run_ms']} ms), "
+        f"{emb_info['name']} ({emb_info['dim']}-d, {emb_info['run_ms']} ms), sha256 ok",
+        details,
+    )
 
 
 def _check_pad(cfg: Config, frame: np.ndarray, details: dict[str, dict[str, object]]) -> list[str]:

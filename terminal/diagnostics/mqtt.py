@@ -34,8 +34,15 @@ def _round_trip(cfg: Config, url_text: str) -> dict[str, Any]:
     topics = Topics.for_terminal(mcfg.topic_prefix, cfg.terminal.id)
     password = mqtt_password(mcfg) if mcfg.username is not None else None
     tls = tls_context(mcfg) if url.tls else None
-    client = cf.new_client(mcfg, url, f"{cfg.terminal.id}-diagnose-{uuid.uuid4().hex[:6]}",
-                           will_topic=topics.status, will_payload={}, password=password, tls=tls)
+    client = cf.new_client(
+        mcfg,
+        url,
+        f"{cfg.terminal.id}-diagnose-{uuid.uuid4().hex[:6]}",
+        will_topic=topics.status,
+        will_payload={},
+        password=password,
+        tls=tls,
+    )
     client.will_clear()  # never leave a retained "offline" behind for the daemon's status topic
     connected, acked = threading.Event(), threading.Event()
     state: dict[str, Any] = {"url": str(url)}
@@ -101,8 +108,11 @@ def check_mqtt(cfg: Config) -> CheckResult:
             results.append({"url": url, "error": str(err)})
     good = [r for r in results if "error" not in r]
     details = {"brokers": results, "protocol": cfg.mqtt.protocol}
-    parts = [f"{r['url']} " + (f"ok (connect {r['connect_ms']} ms, ack {r['ack_ms']} ms)" if "error" not in r
-                               else r["error"]) for r in results]
+    parts = [
+        f"{r['url']} "
+        + (f"ok (connect {r['connect_ms']} ms, ack {r['ack_ms']} ms)" if "error" not in r else r["error"])
+        for r in results
+    ]
     summary = "; ".join(parts)
     if not good:
         return CheckResult("mqtt", "fail", summary, details)

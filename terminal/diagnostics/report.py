@@ -38,17 +38,17 @@ class CheckResult:
 class DiagnoseLimits:
     """Pass/fail thresholds (defaults for a Pi 4/5 terminal)."""
 
-    camera_frames: int = 20            # frames read for the camera check
-    camera_timeout_s: float = 10.0     # no frame within this: the camera hangs
-    min_fps_ratio: float = 0.5         # measured fps below ratio * camera.fps fails
-    dark_luma: float = 3.0             # mean luma below: black frames (lens cap, dead sensor)
-    bright_luma: float = 252.0         # mean luma above: saturated frames
-    light_steps: int = 4               # duty levels from 0 to max_duty
-    light_frames: int = 2              # frames averaged per level
-    flicker_frames: int = 12           # frames held at half duty for frame-to-frame variation and banding
-    min_free_mb: float = 200.0         # free space under the state dir
+    camera_frames: int = 20  # frames read for the camera check
+    camera_timeout_s: float = 10.0  # no frame within this: the camera hangs
+    min_fps_ratio: float = 0.5  # measured fps below ratio * camera.fps fails
+    dark_luma: float = 3.0  # mean luma below: black frames (lens cap, dead sensor)
+    bright_luma: float = 252.0  # mean luma above: saturated frames
+    light_steps: int = 4  # duty levels from 0 to max_duty
+    light_frames: int = 2  # frames averaged per level
+    flicker_frames: int = 12  # frames held at half duty for frame-to-frame variation and banding
+    min_free_mb: float = 200.0  # free space under the state dir
     min_free_fraction: float = 0.05
-    max_temp_c: float = 80.0           # the SoC throttles at 80-85 °C
+    max_temp_c: float = 80.0  # the SoC throttles at 80-85 °C
     warn_temp_c: float = 70.0
 
 
@@ -75,8 +75,13 @@ class DiagnosticsReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (also the reply body of the ``diagnose`` MQTT command)."""
-        return {"ok": self.ok, "terminal_id": self.terminal_id, "started": self.started,
-                "snapshot": self.snapshot, "checks": [asdict(c) for c in self.checks]}
+        return {
+            "ok": self.ok,
+            "terminal_id": self.terminal_id,
+            "started": self.started,
+            "snapshot": self.snapshot,
+            "checks": [asdict(c) for c in self.checks],
+        }
 
     def table(self) -> str:
         """The human table: one row per check, then the overall verdict."""

@@ -27,10 +27,18 @@ __all__ = ["CHECKS", "CheckResult", "DiagnoseLimits", "DiagnosticsReport", "run_
 log = logging.getLogger(__name__)
 
 
-def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_spec: str | None = None,
-                    devices: LightDevices | None = None, pin_factory: Factory | None = None,
-                    snapshot: Path | None = None, only: Iterable[str] | None = None,
-                    limits: DiagnoseLimits | None = None, sys_root: Path = Path("/")) -> DiagnosticsReport:
+def run_diagnostics(
+    cfg: Config,
+    *,
+    source: FrameSource | None = None,
+    source_spec: str | None = None,
+    devices: LightDevices | None = None,
+    pin_factory: Factory | None = None,
+    snapshot: Path | None = None,
+    only: Iterable[str] | None = None,
+    limits: DiagnoseLimits | None = None,
+    sys_root: Path = Path("/"),
+) -> DiagnosticsReport:
     """Run the checks (all, or ``only``) and return the report; logs one journal line per failure.
 
     ``source``/``devices`` are used as given (the daemon's); otherwise they are opened from ``cfg`` (or from
@@ -49,8 +57,14 @@ def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_sp
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(sorted(unknown))} (known: {', '.join(CHECKS)})")
     report = DiagnosticsReport([], cfg.terminal.id, time.time())
-    hw = diag_hardware.Hardware(cfg, source=source, source_spec=source_spec, devices=devices,
-                                pin_factory=pin_factory, need_light="light" in wanted)
+    hw = diag_hardware.Hardware(
+        cfg,
+        source=source,
+        source_spec=source_spec,
+        devices=devices,
+        pin_factory=pin_factory,
+        need_light="light" in wanted,
+    )
     try:
         plan: list[tuple[str, Callable[[], CheckResult]]] = [
             ("versions", diag_system.check_versions),
@@ -75,6 +89,10 @@ def run_diagnostics(cfg: Config, *, source: FrameSource | None = None, source_sp
         hw.close()
     for c in report.checks:
         if c.failed:
-            log.error("diagnose: %s failed: %s", c.name, c.summary,
-                      extra={"journal": {"RESULT": "diagnose_fail", "REASON": c.name}})
+            log.error(
+                "diagnose: %s failed: %s",
+                c.name,
+                c.summary,
+                extra={"journal": {"RESULT": "diagnose_fail", "REASON": c.name}},
+            )
     return report

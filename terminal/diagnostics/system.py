@@ -20,8 +20,14 @@ from terminal.diagnostics.report import CheckResult, DiagnoseLimits
 log = logging.getLogger(__name__)
 
 # Distribution name -> module that must import for the terminal to work.
-REQUIRED = {"numpy": "numpy", "mediapipe": "mediapipe", "opencv-contrib-python": "cv2", "paho-mqtt": "paho.mqtt",
-            "gpiozero": "gpiozero", "pydantic": "pydantic"}
+REQUIRED = {
+    "numpy": "numpy",
+    "mediapipe": "mediapipe",
+    "opencv-contrib-python": "cv2",
+    "paho-mqtt": "paho.mqtt",
+    "gpiozero": "gpiozero",
+    "pydantic": "pydantic",
+}
 TFLITE = {"ai-edge-litert": "ai_edge_litert", "tflite-runtime": "tflite_runtime"}
 
 # vcgencmd get_throttled bits (Raspberry Pi firmware): now (0-3) and since boot (16-19).
@@ -62,8 +68,11 @@ def picamera2_problem(on_pi: bool | None = None) -> str | None:
     try:
         from picamera2 import Picamera2  # noqa: F401
     except Exception as err:  # ImportError, or the ValueError of a C extension built for another numpy
-        hint = " (re-run ./setup.sh: it installs simplejpeg built for numpy 2 into the venv)" \
-            if "numpy" in str(err) else " (./setup.sh installs python3-picamera2)"
+        hint = (
+            " (re-run ./setup.sh: it installs simplejpeg built for numpy 2 into the venv)"
+            if "numpy" in str(err)
+            else " (./setup.sh installs python3-picamera2)"
+        )
         return f"picamera2: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}{hint}"
     return None
 
@@ -94,13 +103,22 @@ def check_versions() -> CheckResult:
     if camera_problem:
         problems.append(camera_problem)
     model = Path("/proc/device-tree/model")
-    details = {"versions": versions, "os": os_release(), "kernel": platform.release(),
-               "machine": model.read_text(errors="replace").strip("\0\n") if model.exists() else platform.machine()}
+    details = {
+        "versions": versions,
+        "os": os_release(),
+        "kernel": platform.release(),
+        "machine": model.read_text(errors="replace").strip("\0\n") if model.exists() else platform.machine(),
+    }
     if problems:
         return CheckResult("versions", "fail", "; ".join(problems), details)
     litert = runtimes.get("ai-edge-litert") or f"tflite-runtime {runtimes.get('tflite-runtime')}"
-    return CheckResult("versions", "pass", f"terminal {__version__}, python {versions['python']}, mediapipe "
-                       f"{versions['mediapipe']}, litert {litert}, {details['os']}", details)
+    return CheckResult(
+        "versions",
+        "pass",
+        f"terminal {__version__}, python {versions['python']}, mediapipe "
+        f"{versions['mediapipe']}, litert {litert}, {details['os']}",
+        details,
+    )
 
 
 def _existing(path: Path) -> Path:
@@ -117,12 +135,17 @@ def check_disk(cfg: Config, lim: DiagnoseLimits) -> CheckResult:
     usage = shutil.disk_usage(where)
     free_mb = usage.free / 1e6
     fraction = usage.free / usage.total if usage.total else 0.0
-    details = {"path": str(where), "free_mb": round(free_mb, 1), "total_mb": round(usage.total / 1e6, 1),
-               "free_fraction": round(fraction, 4)}
+    details = {
+        "path": str(where),
+        "free_mb": round(free_mb, 1),
+        "total_mb": round(usage.total / 1e6, 1),
+        "free_fraction": round(fraction, 4),
+    }
     summary = f"{free_mb:.0f} MB free of {usage.total / 1e6:.0f} MB ({100 * fraction:.1f}%) at {where}"
     if free_mb < lim.min_free_mb or fraction < lim.min_free_fraction:
-        return CheckResult("disk", "fail", f"{summary}; need {lim.min_free_mb:.0f} MB and "
-                           f"{100 * lim.min_free_fraction:.0f}%", details)
+        return CheckResult(
+            "disk", "fail", f"{summary}; need {lim.min_free_mb:.0f} MB and {100 * lim.min_free_fraction:.0f}%", details
+        )
     return CheckResult("disk", "pass", summary, details)
 
 
@@ -149,19 +172,29 @@ def ntp_synchronised(sys_root: Path = Path("/")) -> bool | None:
     return state != TIME_ERROR
 
 
-def check_clock(sys_root: Path = Path("/"), now: Callable[[], float] = time.time,
-                reference: Callable[[], float] = _reference_time) -> CheckResult:
+def check_clock(
+    sys_root: Path = Path("/"), now: Callable[[], float] = time.time, reference: Callable[[], float] = _reference_time
+) -> CheckResult:
     """The wall clock is past the install time (TLS and result timestamps need it) and, ideally, NTP-synced."""
     wall, ref = now(), reference()
     synced = ntp_synchronised(sys_root)
-    details = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall)), "ntp_synchronised": synced,
-               "reference_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ref))}
+    details = {
+        "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall)),
+        "ntp_synchronised": synced,
+        "reference_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ref)),
+    }
     if wall < ref - 86400:
-        return CheckResult("clock", "fail", f"clock says {details['utc']}, before this software was installed "
-                           f"({details['reference_utc']}): no RTC and no NTP? TLS will fail", details)
+        return CheckResult(
+            "clock",
+            "fail",
+            f"clock says {details['utc']}, before this software was installed "
+            f"({details['reference_utc']}): no RTC and no NTP? TLS will fail",
+            details,
+        )
     if synced is False:
-        return CheckResult("clock", "warn", f"{details['utc']}, not NTP-synchronised (check network/timesyncd)",
-                           details)
+        return CheckResult(
+            "clock", "warn", f"{details['utc']}, not NTP-synchronised (check network/timesyncd)", details
+        )
     return CheckResult("clock", "pass", f"{details['utc']}" + (", NTP-synchronised" if synced else ""), details)
 
 
@@ -217,4 +250,3 @@ def check_thermal(lim: DiagnoseLimits, sys_root: Path = Path("/"), vcgencmd: str
     if (temp is not None and temp >= lim.warn_temp_c) or since:
         return CheckResult("thermal", "warn", summary, details)
     return CheckResult("thermal", "pass", summary, details)
-

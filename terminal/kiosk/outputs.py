@@ -47,16 +47,23 @@ class MemberOutputs:
         if self.cfg.kiosk.enabled:
             from terminal.kiosk.server import KioskServer
 
-            static = {"terminal_id": self.cfg.terminal.id, "support_phone": self.cfg.kiosk.support_phone,
-                      "languages": list(self.cfg.session.languages), "keypad": self.cfg.kiosk.keypad,
-                      "hide_cursor": self.cfg.kiosk.hide_cursor, "keypad_idle_s": self.cfg.kiosk.keypad_idle_s}
+            static = {
+                "terminal_id": self.cfg.terminal.id,
+                "support_phone": self.cfg.kiosk.support_phone,
+                "languages": list(self.cfg.session.languages),
+                "keypad": self.cfg.kiosk.keypad,
+                "hide_cursor": self.cfg.kiosk.hide_cursor,
+                "keypad_idle_s": self.cfg.kiosk.keypad_idle_s,
+            }
             server = KioskServer(self.cfg.kiosk, static, on_start=self._on_start)
             self.server = server if server.start() else None
         if self.cfg.voice.enabled:
             from terminal.voice.player import VoicePlayer
             from terminal.voice.prompts import PromptCache
 
-            self.voice = VoicePlayer(self.cfg.voice, PromptCache.from_config(self.cfg.voice, self.cfg.terminal.state_dir))
+            self.voice = VoicePlayer(
+                self.cfg.voice, PromptCache.from_config(self.cfg.voice, self.cfg.terminal.state_dir)
+            )
             self.voice.start()
 
     def stop(self) -> None:

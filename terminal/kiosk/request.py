@@ -97,9 +97,14 @@ class RequestDesk:
                 return {"type": "start_refused", "code": "SCREEN_WAITING", "why": "a request is already waiting"}
             rid = f"k-{uuid.uuid4().hex}"
             try:
-                body = StartRequest(request_id=rid, terminal_id=link.terminal_id, kind=kind,
-                                    ts=datetime.now(UTC).isoformat(timespec="milliseconds"), number=number,
-                                    timeout_s=self.timeout_s).wire()
+                body = StartRequest(
+                    request_id=rid,
+                    terminal_id=link.terminal_id,
+                    kind=kind,
+                    ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    number=number,
+                    timeout_s=self.timeout_s,
+                ).wire()
                 # Signed like a result (detached JWS, its own typ) when the link signs; then through the durable
                 # outbox to <prefix>/request at QoS 1.
                 sec = getattr(link, "security", None)
@@ -130,8 +135,9 @@ class RequestDesk:
                 self.timed_out += 1
                 self.timed_out_until = now + self.hold_s
                 self._withdraw(p, link)
-                log.warning("start request %s: no verify from the central system within %.0f s", p.request_id,
-                            self.timeout_s)
+                log.warning(
+                    "start request %s: no verify from the central system within %.0f s", p.request_id, self.timeout_s
+                )
         if p is not None and self.pending is not None:
             return "waiting"
         return "request_timeout" if now < self.timed_out_until else None

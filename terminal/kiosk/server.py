@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # never another interface: the preview shows a member's face
 StartHandler = Callable[[str, str], dict[str, Any]]
 COOKIE = "kiosk_token"  # set by GET / (HttpOnly, SameSite=Strict), required on /ws
-STATIC = {"/": ("index.html", "text/html"), "/kiosk.css": ("kiosk.css", "text/css"),
-          "/kiosk.js": ("kiosk.js", "application/javascript")}
+STATIC = {
+    "/": ("index.html", "text/html"),
+    "/kiosk.css": ("kiosk.css", "text/css"),
+    "/kiosk.js": ("kiosk.js", "application/javascript"),
+}
 
 
 class KioskServer:
@@ -57,8 +60,10 @@ class KioskServer:
         self._busy: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._token = ""  # a new random one per start: only a page served by this run may open /ws
-        self._files = {path: (resources.files("terminal.kiosk").joinpath("static", name).read_bytes(), ctype)
-                       for path, (name, ctype) in STATIC.items()}
+        self._files = {
+            path: (resources.files("terminal.kiosk").joinpath("static", name).read_bytes(), ctype)
+            for path, (name, ctype) in STATIC.items()
+        }
 
     # ------------------------------------------------------------------ frame-loop side
     def publish(self, snapshot: dict[str, Any], changed: bool) -> None:
@@ -149,9 +154,12 @@ class KioskServer:
     # ------------------------------------------------------------------ HTTP
     async def _file(self, request: web.Request) -> web.Response:
         body, ctype = self._files[request.path]
-        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                   "Content-Security-Policy": f"default-src 'self'; img-src 'self' blob:; "
-                                              f"connect-src 'self' ws://{HOST}:{self.port} ws://localhost:{self.port}"}
+        headers = {
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": f"default-src 'self'; img-src 'self' blob:; "
+            f"connect-src 'self' ws://{HOST}:{self.port} ws://localhost:{self.port}",
+        }
         resp = web.Response(body=body, content_type=ctype, headers=headers)
         if request.path == "/":
             resp.set_cookie(COOKIE, self._token, path="/", httponly=True, samesite="Strict")
@@ -163,7 +171,9 @@ class KioskServer:
             raise web.HTTPForbidden(text="foreign origin")  # no other web page may drive the terminal
         # Nor another local process (which sends no Origin at all): only a client that loaded the page this
         # server served holds the cookie, so nobody else can stream the member's face preview.
-        if not self._token or not secrets.compare_digest(request.cookies.get(COOKIE, "").encode(), self._token.encode()):
+        if not self._token or not secrets.compare_digest(
+            request.cookies.get(COOKIE, "").encode(), self._token.encode()
+        ):
             raise web.HTTPForbidden(text="load the page first")
         ws = web.WebSocketResponse(compress=False, max_msg_size=1024, heartbeat=10.0)
         await ws.prepare(request)
@@ -188,7 +198,9 @@ class KioskServer:
         except Exception as err:  # a hostile page must not kill the socket nor put its input in the journal
             log.warning("member screen: message refused (%s)", type(err).__name__)  # never the input itself
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_str(json.dumps({"type": "start_refused", "code": "REQUEST_REFUSED", "why": "bad message"}))
+                await ws.send_str(
+                    json.dumps({"type": "start_refused", "code": "REQUEST_REFUSED", "why": "bad message"})
+                )
 
     async def _handle(self, ws: web.WebSocketResponse, data: str) -> None:
         try:

@@ -16,13 +16,18 @@ class KioskConfig(Section):
     preview_fps: float = Field(12.0, ge=1, le=30, description="preview frames per second sent to the page")
     preview_width: int = Field(320, ge=80, le=1280, description="preview width in pixels (height keeps the aspect)")
     jpeg_quality: int = Field(70, ge=20, le=95, description="preview JPEG quality")
-    support_phone: str = Field("", max_length=32, pattern=r"^[0-9+() -]*$",
-                               description="support number shown on the result and out-of-service screens")
+    support_phone: str = Field(
+        "",
+        max_length=32,
+        pattern=r"^[0-9+() -]*$",
+        description="support number shown on the result and out-of-service screens",
+    )
     result_hold_s: float = Field(8.0, ge=1, le=120, description="the result screen stays this long")
     keypad: bool = Field(True, description="members may start a verification by typing their NIK or KPJ")
     keypad_idle_s: float = Field(45.0, ge=5, le=600, description="an untouched keypad goes back to idle after this")
-    request_timeout_s: float = Field(30.0, ge=3, le=300,
-                                     description="no verify from the central system within this: 'no answer' message")
+    request_timeout_s: float = Field(
+        30.0, ge=3, le=300, description="no verify from the central system within this: 'no answer' message"
+    )
     maintenance: bool = Field(False, description="show the out-of-service screen (maintenance) and refuse the keypad")
     hide_cursor: bool = Field(True, description="hide the mouse cursor on the page (touch screen)")
     heartbeat_s: float = Field(1.0, gt=0, le=10, description="the state is re-sent at least this often")

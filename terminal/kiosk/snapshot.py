@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 STEPS = ("searching", "guiding", "liveness", "capturing", "matching", "done")
 _FRAMING_BAD = C.FRAMING_CODES | {C.NO_FACE, C.MULTIPLE_FACES}
-RESULT_CODES = {"match": "RESULT_MATCH", "no_match": "RESULT_NO_MATCH", "failed": "RESULT_FAILED",
-                "timeout": "RESULT_TIMEOUT", "cancelled": "RESULT_CANCELLED"}
+RESULT_CODES = {
+    "match": "RESULT_MATCH",
+    "no_match": "RESULT_NO_MATCH",
+    "failed": "RESULT_FAILED",
+    "timeout": "RESULT_TIMEOUT",
+    "cancelled": "RESULT_CANCELLED",
+}
 
 
 def session_view(session: VerificationSession, frame_t: float | None, langs: tuple[str, ...]) -> dict[str, Any]:
@@ -30,8 +35,11 @@ def session_view(session: VerificationSession, frame_t: float | None, langs: tup
         state = "searching"
     verdict = getattr(session, "verdict", None)
     # Before the debouncer has shown its first message, the gate's own instruction (never an empty screen).
-    code = session.guidance.current or (verdict.instruction if verdict is not None else None) \
+    code = (
+        session.guidance.current
+        or (verdict.instruction if verdict is not None else None)
         or (C.HOLD_STILL if verdict is not None and verdict.n_faces else C.NO_FACE)
+    )
     live = session.liveness
     prompt = live.instruction if live is not None and live.outcome == "running" and state == "liveness" else None
     remaining = None
@@ -43,10 +51,18 @@ def session_view(session: VerificationSession, frame_t: float | None, langs: tup
     framing = None
     if verdict is not None:
         framing = bool(verdict.n_faces == 1 and not _FRAMING_BAD & set(verdict.failures))
-    return {"screen": state, "code": code, "text": text(code, langs), "liveness": prompt,
-            "liveness_text": text(prompt, langs), "step": STEPS.index(state) if state in STEPS else 0,
-            "steps": len(STEPS) - 1, "remaining_s": remaining, "framing_ok": framing,
-            "request_id": session.request.request_id}
+    return {
+        "screen": state,
+        "code": code,
+        "text": text(code, langs),
+        "liveness": prompt,
+        "liveness_text": text(prompt, langs),
+        "step": STEPS.index(state) if state in STEPS else 0,
+        "steps": len(STEPS) - 1,
+        "remaining_s": remaining,
+        "framing_ok": framing,
+        "request_id": session.request.request_id,
+    }
 
 
 def result_view(record: dict[str, Any], langs: tuple[str, ...]) -> dict[str, Any]:
@@ -54,9 +70,16 @@ def result_view(record: dict[str, Any], langs: tuple[str, ...]) -> dict[str, Any
     decision = str(record.get("decision"))
     code = RESULT_CODES.get(decision, "RESULT_FAILED")
     reason = record.get("reason_code") if decision in ("failed", "timeout", "cancelled") else None
-    return {"screen": "result", "decision": decision, "code": code, "text": text(code, langs),
-            "reason_code": reason, "reason_text": reason_text(reason, langs),
-            "request_id": record.get("request_id"), "voice": f"{code}+{reason}" if reason else code}
+    return {
+        "screen": "result",
+        "decision": decision,
+        "code": code,
+        "text": text(code, langs),
+        "reason_code": reason,
+        "reason_text": reason_text(reason, langs),
+        "request_id": record.get("request_id"),
+        "voice": f"{code}+{reason}" if reason else code,
+    }
 
 
 class SnapshotBuilder:
@@ -91,11 +114,19 @@ class SnapshotBuilder:
             if oos is not None:
                 view = {"screen": "out_of_service", "code": oos, "text": text(oos, self.langs), "voice": oos}
             elif request_screen == "waiting":
-                view = {"screen": "waiting", "code": "SCREEN_WAITING", "text": text("SCREEN_WAITING", self.langs),
-                        "voice": "SCREEN_WAITING"}
+                view = {
+                    "screen": "waiting",
+                    "code": "SCREEN_WAITING",
+                    "text": text("SCREEN_WAITING", self.langs),
+                    "voice": "SCREEN_WAITING",
+                }
             elif request_screen == "request_timeout":
-                view = {"screen": "request_timeout", "code": "REQUEST_TIMEOUT",
-                        "text": text("REQUEST_TIMEOUT", self.langs), "voice": "REQUEST_TIMEOUT"}
+                view = {
+                    "screen": "request_timeout",
+                    "code": "REQUEST_TIMEOUT",
+                    "text": text("REQUEST_TIMEOUT", self.langs),
+                    "voice": "REQUEST_TIMEOUT",
+                }
             else:
                 idle = "SCREEN_IDLE_WALKUP" if daemon.walkup_reference is not None else "SCREEN_IDLE"
                 view = {"screen": "idle", "code": idle, "text": text(idle, self.langs), "voice": None}
@@ -117,5 +148,11 @@ class SnapshotBuilder:
 
 def change_key(view: dict[str, Any]) -> tuple[Any, ...]:
     """What a member would notice: a new key means push now; otherwise the heartbeat carries it."""
-    return (view.get("screen"), view.get("code"), view.get("liveness"), view.get("framing_ok"),
-            view.get("decision"), view.get("request_id"))
+    return (
+        view.get("screen"),
+        view.get("code"),
+        view.get("liveness"),
+        view.get("framing_ok"),
+        view.get("decision"),
+        view.get("request_id"),
+    )

@@ -12,23 +12,36 @@ from terminal.analysis.guidance import MESSAGES
 
 SCREENS: dict[str, dict[str, str]] = {
     "SCREEN_IDLE": {"id": "Sentuh untuk mulai", "en": "Touch to start"},
-    "SCREEN_IDLE_WALKUP": {"id": "Sentuh untuk mulai, atau berdiri di depan kamera",
-                           "en": "Touch to start, or stand in front of the camera"},
-    "SCREEN_KEYPAD": {"id": "Ketik NIK (16 angka) atau nomor KPJ (11 angka)",
-                      "en": "Type your NIK (16 digits) or KPJ number (11 digits)"},
-    "SCREEN_WAITING": {"id": "Mohon tunggu, menghubungi sistem pusat", "en": "Please wait, contacting the central system"},
-    "REQUEST_TIMEOUT": {"id": "Sistem pusat tidak menjawab, silakan coba lagi atau hubungi petugas",
-                        "en": "The central system did not answer; please try again or ask staff"},
+    "SCREEN_IDLE_WALKUP": {
+        "id": "Sentuh untuk mulai, atau berdiri di depan kamera",
+        "en": "Touch to start, or stand in front of the camera",
+    },
+    "SCREEN_KEYPAD": {
+        "id": "Ketik NIK (16 angka) atau nomor KPJ (11 angka)",
+        "en": "Type your NIK (16 digits) or KPJ number (11 digits)",
+    },
+    "SCREEN_WAITING": {
+        "id": "Mohon tunggu, menghubungi sistem pusat",
+        "en": "Please wait, contacting the central system",
+    },
+    "REQUEST_TIMEOUT": {
+        "id": "Sistem pusat tidak menjawab, silakan coba lagi atau hubungi petugas",
+        "en": "The central system did not answer; please try again or ask staff",
+    },
     "REQUEST_REFUSED": {"id": "Nomor tidak valid, periksa kembali", "en": "Number not valid, please check it"},
     "RESULT_MATCH": {"id": "Verifikasi berhasil", "en": "Verification successful"},
-    "RESULT_NO_MATCH": {"id": "Wajah tidak cocok, silakan hubungi petugas", "en": "Face did not match, please ask staff"},
+    "RESULT_NO_MATCH": {
+        "id": "Wajah tidak cocok, silakan hubungi petugas",
+        "en": "Face did not match, please ask staff",
+    },
     "RESULT_FAILED": {"id": "Verifikasi tidak dapat diselesaikan", "en": "The verification could not be completed"},
     "RESULT_TIMEOUT": {"id": "Waktu habis", "en": "Time is up"},
     "RESULT_CANCELLED": {"id": "Verifikasi dibatalkan", "en": "Verification cancelled"},
-    "OOS_CAMERA": {"id": "Terminal tidak dapat digunakan: kamera bermasalah",
-                   "en": "Out of service: camera problem"},
-    "OOS_OUTBOX": {"id": "Terminal tidak dapat digunakan: penyimpanan hasil penuh",
-                   "en": "Out of service: result storage is full"},
+    "OOS_CAMERA": {"id": "Terminal tidak dapat digunakan: kamera bermasalah", "en": "Out of service: camera problem"},
+    "OOS_OUTBOX": {
+        "id": "Terminal tidak dapat digunakan: penyimpanan hasil penuh",
+        "en": "Out of service: result storage is full",
+    },
     "OOS_MAINTENANCE": {"id": "Terminal sedang dalam perawatan", "en": "Terminal under maintenance"},
     "OOS_STARTING": {"id": "Terminal sedang dimulai, mohon tunggu", "en": "Terminal is starting, please wait"},
 }

@@ -19,8 +19,10 @@ class StartRequest(WireModel):
     terminal_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     ts: str = Field(description="when the member pressed OK (ISO-8601 UTC, milliseconds)")
     kind: Literal["nik", "kpj"] = Field(description="which number the member typed")
-    number: str = Field(pattern=r"^([0-9]{11}|[0-9]{16})$",
-                        description="NIK (16 digits) or KPJ (11 digits), checked on the device; never stored after")
+    number: str = Field(
+        pattern=r"^([0-9]{11}|[0-9]{16})$",
+        description="NIK (16 digits) or KPJ (11 digits), checked on the device; never stored after",
+    )
     timeout_s: float = Field(gt=0, description="the member waits this long; drop the request when it is older")
 
 

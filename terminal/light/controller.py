@@ -73,8 +73,15 @@ class LightState:
 class LightController:
     """Brings the face into the target band with the ring light first and the camera second."""
 
-    def __init__(self, cfg: LightConfig, devices: LightDevices | None, camera: FrameSource | None = None, *,
-                 flicker_hz: int = 50, fps: float = 30.0) -> None:
+    def __init__(
+        self,
+        cfg: LightConfig,
+        devices: LightDevices | None,
+        camera: FrameSource | None = None,
+        *,
+        flicker_hz: int = 50,
+        fps: float = 30.0,
+    ) -> None:
         self.cfg = cfg
         self.devices = devices
         self.camera = camera
@@ -119,8 +126,14 @@ class LightController:
             self._manual = False
         self._goal = None
 
-    def update(self, image_rgb: np.ndarray, face_box: Box | None = None, face_luma: float | None = None,
-               uneven: bool = False, metadata: Mapping[str, Any] | None = None) -> LightState:
+    def update(
+        self,
+        image_rgb: np.ndarray,
+        face_box: Box | None = None,
+        face_luma: float | None = None,
+        uneven: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> LightState:
         """Measure one frame (captured with the current duty and controls) and set duty and controls."""
         m = measure(image_rgb, face_box)
         brightness = float(face_luma) if face_luma is not None else m.brightness
@@ -150,8 +163,9 @@ class LightController:
 
         faults = self._faults(m, brightness, in_band, new_duty, uneven)
         converged = self._in_band_run >= self.cfg.settle_frames and abs(new_duty - duty) < 1e-6
-        return LightState(new_duty, int(self.exposure_us), self.gain, brightness, self.target, in_band, converged,
-                          faults)
+        return LightState(
+            new_duty, int(self.exposure_us), self.gain, brightness, self.target, in_band, converged, faults
+        )
 
     # -- model ----------------------------------------------------------------------------------------------
     def _learn(self, duty: float, y: float, usable: bool) -> None:
@@ -174,8 +188,12 @@ class LightController:
             was_dead = self._dead
             self._dead = response < self.cfg.fault_min_response
             if self._dead and not was_dead:
-                log.warning("light: duty %.2f -> %.2f added %.1f%% of the target light per unit duty: lamp dead or "
-                            "unplugged", d0, duty, 100 * response)
+                log.warning(
+                    "light: duty %.2f -> %.2f added %.1f%% of the target light per unit duty: lamp dead or unplugged",
+                    d0,
+                    duty,
+                    100 * response,
+                )
             self._anchor = (duty, y)
 
     def _lamp_estimate(self) -> float:
@@ -268,8 +286,11 @@ class LightController:
             faults.append(UNEVEN_LIGHT)
         at_max = duty >= cfg.max_duty - 1e-6 or not self._devices_ok
         # Backlight only matters when the face cannot be brought into the band despite it.
-        back = m.background is not None and to_linear(m.background) > cfg.backlit_ratio * max(
-            to_linear(brightness), 1e-6) and not in_band
+        back = (
+            m.background is not None
+            and to_linear(m.background) > cfg.backlit_ratio * max(to_linear(brightness), 1e-6)
+            and not in_band
+        )
         if self._debounced(BACKLIT, back):
             faults.append(BACKLIT)
         cam_max = self.exposure_us >= self.max_exposure and self.gain >= cfg.max_gain

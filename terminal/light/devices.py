@@ -62,8 +62,9 @@ def make_pin_factory(name: str) -> Factory:
         try:
             return _load_factory(name)
         except Exception as err:  # any import/driver error of a third-party GPIO library
-            raise HardwareError(f"light.pin_factory = {name!r} cannot load: {err} "
-                                "(on a Pi 5 only lgpio works; off a Pi use mock)") from None
+            raise HardwareError(
+                f"light.pin_factory = {name!r} cannot load: {err} (on a Pi 5 only lgpio works; off a Pi use mock)"
+            ) from None
     reasons = []
     for candidate in FACTORIES:
         try:
@@ -71,11 +72,17 @@ def make_pin_factory(name: str) -> Factory:
         except Exception as err:
             reasons.append(f"{candidate}: {err}")
     if not is_raspberry_pi():
-        log.warning("light: not a Raspberry Pi, no GPIO pin factory loads (%s); the light is SIMULATED "
-                    "with gpiozero's MockFactory", "; ".join(reasons))
+        log.warning(
+            "light: not a Raspberry Pi, no GPIO pin factory loads (%s); the light is SIMULATED "
+            "with gpiozero's MockFactory",
+            "; ".join(reasons),
+        )
         return mock_factory()
-    raise HardwareError("light.pin_factory = 'auto': no GPIO pin factory loads on this Pi ("
-                        + "; ".join(reasons) + "); install python3-lgpio")
+    raise HardwareError(
+        "light.pin_factory = 'auto': no GPIO pin factory loads on this Pi ("
+        + "; ".join(reasons)
+        + "); install python3-lgpio"
+    )
 
 
 def ring_driver(cfg: LightConfig, pin_factory: Factory | None = None) -> str:
@@ -95,8 +102,9 @@ class LightDevices:
     second, so the light fades instead of jumping (eye comfort, LED heat). ``off`` is immediate.
     """
 
-    def __init__(self, cfg: LightConfig, pin_factory: Factory, driver: str = "gpiozero",
-                 sysfs_root: Path | None = None) -> None:
+    def __init__(
+        self, cfg: LightConfig, pin_factory: Factory, driver: str = "gpiozero", sysfs_root: Path | None = None
+    ) -> None:
         self.cfg = cfg
         self.pin_factory = pin_factory
         self.driver = driver
@@ -121,8 +129,9 @@ class LightDevices:
             raise
 
     @classmethod
-    def from_config(cls, cfg: LightConfig, pin_factory: Factory | None = None,
-                    sysfs_root: Path | None = None) -> LightDevices:
+    def from_config(
+        cls, cfg: LightConfig, pin_factory: Factory | None = None, sysfs_root: Path | None = None
+    ) -> LightDevices:
         """Open every configured device; HardwareError names the key and pin that cannot be used."""
         driver = ring_driver(cfg, pin_factory)
         factory = pin_factory if pin_factory is not None else make_pin_factory(cfg.pin_factory)

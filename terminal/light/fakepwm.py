@@ -18,8 +18,9 @@ from types import TracebackType
 class FakePWMSysfs:
     """``root/pwmchip{chip}`` with ``npwm`` channels, served by a thread until ``close()``."""
 
-    def __init__(self, root: Path, chip: int = 0, npwm: int = 2, delay_s: float = 0.0,
-                 device: str = "fe20c000.pwm") -> None:
+    def __init__(
+        self, root: Path, chip: int = 0, npwm: int = 2, delay_s: float = 0.0, device: str = "fe20c000.pwm"
+    ) -> None:
         self.root = root
         self.chip = root / f"pwmchip{chip}"
         self.chip.mkdir(parents=True, exist_ok=True)

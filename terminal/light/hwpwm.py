@@ -37,8 +37,10 @@ def find_chip(root: Path = SYSFS_PWM, model: str | None = None) -> Path:
     """The pwmchip of the SoC's PWM block: the only chip, or the one whose device is that Pi's PWM0."""
     chips = sorted(root.glob("pwmchip*"))
     if not chips:
-        raise HardwareError(f"light.driver = 'sysfs_pwm': no PWM chip in {root}: enable the overlay "
-                            "'dtoverlay=pwm-2chan,pin=18,func=2,pin2=19,func2=2' (firmware/config.txt) and reboot")
+        raise HardwareError(
+            f"light.driver = 'sysfs_pwm': no PWM chip in {root}: enable the overlay "
+            "'dtoverlay=pwm-2chan,pin=18,func=2,pin2=19,func2=2' (firmware/config.txt) and reboot"
+        )
     if len(chips) == 1:
         return chips[0]
     want = CHIP_DEVICES.get(model or pi_model() or "")
@@ -46,8 +48,10 @@ def find_chip(root: Path = SYSFS_PWM, model: str | None = None) -> Path:
         device = chip / "device"
         if want and device.exists() and want in str(device.resolve()):
             return chip
-    raise HardwareError(f"light.pwm_chip: {len(chips)} PWM chips in {root} ({', '.join(c.name for c in chips)}) "
-                        "and none is known: set light.pwm_chip to the number of the right one")
+    raise HardwareError(
+        f"light.pwm_chip: {len(chips)} PWM chips in {root} ({', '.join(c.name for c in chips)}) "
+        "and none is known: set light.pwm_chip to the number of the right one"
+    )
 
 
 class PinReadback:
@@ -65,12 +69,22 @@ class PinReadback:
 class SysfsPWMLED:
     """One PWM channel driving an LED, with ``value`` in 0..1 like gpiozero's PWMLED."""
 
-    def __init__(self, pin: int, frequency: int, *, chip: int | None = None, root: Path = SYSFS_PWM,
-                 model: str | None = None, key: str = "ring_pin") -> None:
+    def __init__(
+        self,
+        pin: int,
+        frequency: int,
+        *,
+        chip: int | None = None,
+        root: Path = SYSFS_PWM,
+        model: str | None = None,
+        key: str = "ring_pin",
+    ) -> None:
         channels = hardware_pwm_pins(model)
         if pin not in channels:
-            raise HardwareError(f"light.{key} = {pin}: not a hardware PWM pin (use one of "
-                                f"{', '.join(map(str, sorted(channels)))}) or light.driver = 'gpiozero'")
+            raise HardwareError(
+                f"light.{key} = {pin}: not a hardware PWM pin (use one of "
+                f"{', '.join(map(str, sorted(channels)))}) or light.driver = 'gpiozero'"
+            )
         self.pin_number, self.channel = pin, channels[pin]
         self.chip = root / f"pwmchip{chip}" if chip is not None else find_chip(root, model)
         if not self.chip.is_dir():
@@ -93,8 +107,10 @@ class SysfsPWMLED:
         try:
             (self.chip / "export").write_text(str(self.channel))
         except OSError as err:
-            raise HardwareError(f"light: cannot export PWM channel {self.channel} of {self.chip}: "
-                                f"{err.strerror or err} (is the terminal user in the gpio group?)") from None
+            raise HardwareError(
+                f"light: cannot export PWM channel {self.channel} of {self.chip}: "
+                f"{err.strerror or err} (is the terminal user in the gpio group?)"
+            ) from None
         deadline = time.monotonic() + EXPORT_WAIT_S
         while not (self.path / "enable").exists():
             if time.monotonic() > deadline:

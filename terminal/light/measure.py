@@ -72,7 +72,7 @@ def measure(image: np.ndarray, face_box: Box | None = None) -> Measurement:
     bstep = _step(h, w)
     whole = luma(image[::bstep, ::bstep])
     mask = np.ones(whole.shape, dtype=bool)
-    mask[y0 // bstep:(y1 + bstep - 1) // bstep, x0 // bstep:(x1 + bstep - 1) // bstep] = False
+    mask[y0 // bstep : (y1 + bstep - 1) // bstep, x0 // bstep : (x1 + bstep - 1) // bstep] = False
     background = float(whole[mask].mean()) if mask.any() else None
     return Measurement(float(face.mean()), left, right, background, float((face >= 250).mean()))
 

@@ -98,7 +98,7 @@ class RollingShutter:
 
     def row_light(self, wave: HardwarePWM | SoftwarePWM, frames: int) -> np.ndarray:
         """(frames, rows): each row's light relative to steady light at the same mean (``duty * exposure``)."""
-        start = (np.arange(frames)[:, None] * self.frame_us + np.arange(self.rows)[None, :] * self.line_us)
+        start = np.arange(frames)[:, None] * self.frame_us + np.arange(self.rows)[None, :] * self.line_us
         light = wave.on_time(start, start + self.exposure_us)
         return np.asarray(light / (wave.duty * self.exposure_us), dtype=np.float64)
 

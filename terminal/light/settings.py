@@ -16,15 +16,22 @@ class LightConfig(Section):
 
     enabled: bool = True
     pin_factory: Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"] = Field(
-        "auto", description="gpiozero pin factory; auto tries lgpio, rpigpio, pigpio, native (Pi 5: lgpio only)")
+        "auto", description="gpiozero pin factory; auto tries lgpio, rpigpio, pigpio, native (Pi 5: lgpio only)"
+    )
     ring_pin: int = Field(18, ge=0, le=27, description="BCM pin of the ring light (hardware PWM: 12, 13, 18, 19)")
     driver: Literal["auto", "gpiozero", "sysfs_pwm"] = Field(
-        "auto", description="ring light PWM: sysfs_pwm = the SoC's hardware PWM (/sys/class/pwm, needs the pwm "
-                            "overlay), gpiozero = software PWM on any pin; auto = sysfs_pwm on a Pi 4/5, else gpiozero")
+        "auto",
+        description="ring light PWM: sysfs_pwm = the SoC's hardware PWM (/sys/class/pwm, needs the pwm "
+        "overlay), gpiozero = software PWM on any pin; auto = sysfs_pwm on a Pi 4/5, else gpiozero",
+    )
     pwm_hz: int = Field(1000, ge=50, le=40000, description="software PWM frequency (driver gpiozero)")
-    hw_pwm_hz: int = Field(24000, ge=100, le=1_000_000,
-                           description="hardware PWM frequency: 24 kHz = whole periods in 10 ms and 8.33 ms "
-                                       "exposures, inaudible (docs/light.md)")
+    hw_pwm_hz: int = Field(
+        24000,
+        ge=100,
+        le=1_000_000,
+        description="hardware PWM frequency: 24 kHz = whole periods in 10 ms and 8.33 ms "
+        "exposures, inaudible (docs/light.md)",
+    )
     pwm_chip: int | None = Field(None, ge=0, le=63, description="sysfs pwmchip number (default: the SoC's PWM)")
     max_duty: float = Field(0.85, gt=0, le=1.0)
 
@@ -53,9 +60,12 @@ class LightConfig(Section):
 
     # Fault detection.
     fault_duty_delta: float = Field(0.25, gt=0, le=1.0, description="duty rise that must show in brightness")
-    fault_min_response: float = Field(0.05, gt=0, le=1.0,
-                                      description="lamp is dead when full duty would add less linear light than "
-                                                  "this fraction of the target level")
+    fault_min_response: float = Field(
+        0.05,
+        gt=0,
+        le=1.0,
+        description="lamp is dead when full duty would add less linear light than this fraction of the target level",
+    )
     uneven_ratio: float = Field(2.5, gt=1.0, le=100, description="left/right face half linear ratio for UNEVEN_LIGHT")
     backlit_ratio: float = Field(3.0, gt=1.0, le=100, description="background/face linear ratio for BACKLIT")
     fault_frames: int = Field(3, ge=1, le=60, description="frames a lighting problem must persist to be reported")

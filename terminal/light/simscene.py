@@ -67,12 +67,25 @@ class SimSource(FrameSource):
 
     name = "sim"
 
-    def __init__(self, frames: FrameSource | list[np.ndarray], *, ambient: float = 1.0,
-                 devices: LightDevices | None = None, dead_lamp: bool = False, ring: float = 1.0,
-                 face_box: Box | None = None, fps: float = 30.0, base_exposure_us: int = 10000,
-                 full_well: float = 6000.0, read_noise: float = 4.0, seed: int | None = 0,
-                 max_frames: int | None = None, duty: float | None = None, pwm: str = "ideal",
-                 pwm_hz: float | None = None) -> None:
+    def __init__(
+        self,
+        frames: FrameSource | list[np.ndarray],
+        *,
+        ambient: float = 1.0,
+        devices: LightDevices | None = None,
+        dead_lamp: bool = False,
+        ring: float = 1.0,
+        face_box: Box | None = None,
+        fps: float = 30.0,
+        base_exposure_us: int = 10000,
+        full_well: float = 6000.0,
+        read_noise: float = 4.0,
+        seed: int | None = 0,
+        max_frames: int | None = None,
+        duty: float | None = None,
+        pwm: str = "ideal",
+        pwm_hz: float | None = None,
+    ) -> None:
         super().__init__()
         if ambient < 0 or ring < 0:
             raise SourceError(f"sim: ambient ({ambient}) and ring ({ring}) must be >= 0")
@@ -168,8 +181,12 @@ class SimSource(FrameSource):
         signal = electrons * (gain / self.full_well)
         codes = np.clip(signal * (len(self._to_srgb) - 1), 0, len(self._to_srgb) - 1).astype(np.int32)
         out = self._to_srgb[codes]
-        md = {"ExposureTime": int(exposure), "AnalogueGain": gain, "RingLight": round(duty, 4),
-              "SimAmbient": self.ambient}
+        md = {
+            "ExposureTime": int(exposure),
+            "AnalogueGain": gain,
+            "RingLight": round(duty, 4),
+            "SimAmbient": self.ambient,
+        }
         frame = Frame(image=out, timestamp=self._index / self.fps, index=self._index, metadata=md)
         self._index += 1
         return frame
@@ -180,8 +197,11 @@ class SimSource(FrameSource):
 
         frame_us = 1e6 / self.fps
         line_us = 0.85 * frame_us / rows  # readout takes 85% of the frame time
-        wave = (HardwarePWM(self.pwm_hz, duty, phase_us=7.3) if self.pwm == "hardware"
-                else SoftwarePWM(self.pwm_hz, duty, seed=self._seed + self._index))
+        wave = (
+            HardwarePWM(self.pwm_hz, duty, phase_us=7.3)
+            if self.pwm == "hardware"
+            else SoftwarePWM(self.pwm_hz, duty, seed=self._seed + self._index)
+        )
         t0 = self._index * frame_us + np.arange(rows) * line_us  # each row's exposure window starts here
         light = wave.on_time(t0, t0 + exposure) / (duty * exposure)
         return light.astype(np.float32)[:, None, None]
@@ -209,7 +229,9 @@ def _parse_arg(arg: str) -> tuple[str, dict[str, Any]]:
         elif key == "dead_lamp":
             opts[key] = value.lower() in ("", "1", "true", "yes")
         else:
-            raise SourceError(f"sim: unknown option {key!r} (known: ambient, ring, duty, seed, max_frames, dead_lamp, pwm, pwm_hz)")
+            raise SourceError(
+                f"sim: unknown option {key!r} (known: ambient, ring, duty, seed, max_frames, dead_lamp, pwm, pwm_hz)"
+            )
     return path, opts
 
 

@@ -38,9 +38,7 @@ def five_points(landmarks_px: np.ndarray) -> np.ndarray:
     """The five alignment points (eye centres, nose tip, mouth corners) as a (5, 2) float32 array in pixels."""
     pts = np.asarray(landmarks_px, dtype=np.float32)
     if pts.ndim != 2 or pts.shape[0] <= max(FIVE_POINT_INDICES) or pts.shape[1] < 2:
-        raise AlignmentError(
-            f"need the 478-point MediaPipe landmarks (with irises) in pixels, got shape {pts.shape}"
-        )
+        raise AlignmentError(f"need the 478-point MediaPipe landmarks (with irises) in pixels, got shape {pts.shape}")
     return pts[list(FIVE_POINT_INDICES), :2].copy()
 
 

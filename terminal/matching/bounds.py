@@ -23,8 +23,9 @@ def _binom_cdf(k: int, n: int, p: float) -> float:
     if p >= 1.0:
         return 1.0 if k >= n else 0.0
     lp, lq = math.log(p), math.log1p(-p)
-    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq
-             for i in range(k + 1)]
+    terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq for i in range(k + 1)
+    ]
     m = max(terms)
     return min(1.0, math.exp(m) * sum(math.exp(t - m) for t in terms))
 
@@ -81,8 +82,14 @@ def threshold_for_bound(impostor: np.ndarray, target: float, confidence: float =
     return float(np.nextafter(imp[k], np.inf)), True
 
 
-def identity_bootstrap_upper(embeddings: np.ndarray, labels: list[str], threshold: float, resamples: int = 1000,
-                             confidence: float = CONFIDENCE, seed: int = 0) -> float:
+def identity_bootstrap_upper(
+    embeddings: np.ndarray,
+    labels: list[str],
+    threshold: float,
+    resamples: int = 1000,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+) -> float:
     """Upper bound on the FMR at ``threshold`` by resampling *identities* with replacement.
 
     Impostor pairs of the same people are correlated (one look-alike pair of people gives many false matches),
@@ -110,8 +117,14 @@ def identity_bootstrap_upper(embeddings: np.ndarray, labels: list[str], threshol
     return float(np.quantile(rates, confidence)) if rates.size else 1.0
 
 
-def threshold_for_identity_bound(embeddings: np.ndarray, labels: list[str], impostor: np.ndarray, target: float,
-                                 start: float, confidence: float = CONFIDENCE) -> float:
+def threshold_for_identity_bound(
+    embeddings: np.ndarray,
+    labels: list[str],
+    impostor: np.ndarray,
+    target: float,
+    start: float,
+    confidence: float = CONFIDENCE,
+) -> float:
     """The lowest threshold >= ``start`` whose identity-bootstrap upper bound is <= ``target``.
 
     With the resamples fixed (one seed) each resample's FMR falls as the threshold rises, so the bound does too:

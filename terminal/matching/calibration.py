@@ -40,8 +40,14 @@ def fmr_key(fmr: float) -> str:
 BOUNDS = ("clopper-pearson", "identity-bootstrap")
 
 
-def calibrate(scores: PairScores, fmrs: list[float], confidence: float = CONFIDENCE, bound: str = BOUNDS[0],
-              embeddings: np.ndarray | None = None, labels: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def calibrate(
+    scores: PairScores,
+    fmrs: list[float],
+    confidence: float = CONFIDENCE,
+    bound: str = BOUNDS[0],
+    embeddings: np.ndarray | None = None,
+    labels: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
     """For each target FMR: the lowest threshold at which the FMR's upper confidence bound (Clopper-Pearson over
     all impostor pairs, or, stricter, the identity bootstrap, which needs the embeddings) is at most the
     target, with the FMR, its bound and the TAR measured there."""
@@ -68,8 +74,9 @@ def calibrate(scores: PairScores, fmrs: list[float], confidence: float = CONFIDE
     return out
 
 
-def identity_folds(embeddings: np.ndarray, labels: list[str], fmr: float, shipped: float | None = None,
-                   confidence: float = CONFIDENCE) -> list[dict[str, Any]]:
+def identity_folds(
+    embeddings: np.ndarray, labels: list[str], fmr: float, shipped: float | None = None, confidence: float = CONFIDENCE
+) -> list[dict[str, Any]]:
     """Identity-disjoint check: calibrate on one half of the identities (md5 parity), measure on the other.
 
     Reports, for each held-out half, the FMR (and its upper bound) at the threshold calibrated on the other
@@ -87,8 +94,12 @@ def identity_folds(embeddings: np.ndarray, labels: list[str], fmr: float, shippe
         t = round_up(threshold_for_bound(train.impostor, fmr, confidence)[0])
         fm = int((test.impostor >= t).sum())
         row: dict[str, Any] = {
-            "held_out": "AB"[held], "identities": len(set(lab[half == held])), "impostor_pairs": n,
-            "genuine_pairs": len(test.genuine), "threshold": t, "fmr": round(fm / n, 6),
+            "held_out": "AB"[held],
+            "identities": len(set(lab[half == held])),
+            "impostor_pairs": n,
+            "genuine_pairs": len(test.genuine),
+            "threshold": t,
+            "fmr": round(fm / n, 6),
             "fmr_upper_bound": round(clopper_pearson_upper(fm, n, confidence), 7),
             "tar": round(tar_at(test.genuine, t), 5) if len(test.genuine) else None,
         }
@@ -100,32 +111,48 @@ def identity_folds(embeddings: np.ndarray, labels: list[str], fmr: float, shippe
     return out
 
 
-def calibration_record(embedder: Embedder, scores: PairScores, fmrs: list[float], data: list[str],
-                       gate: bool, counts: dict[str, int], skip: list[str] | None = None,
-                       target_fmr: float | None = None, embeddings: np.ndarray | None = None,
-                       labels: list[str] | None = None, confidence: float = CONFIDENCE,
-                       bound: str = BOUNDS[0]) -> dict[str, Any]:
+def calibration_record(
+    embedder: Embedder,
+    scores: PairScores,
+    fmrs: list[float],
+    data: list[str],
+    gate: bool,
+    counts: dict[str, int],
+    skip: list[str] | None = None,
+    target_fmr: float | None = None,
+    embeddings: np.ndarray | None = None,
+    labels: list[str] | None = None,
+    confidence: float = CONFIDENCE,
+    bound: str = BOUNDS[0],
+) -> dict[str, Any]:
     """The provenance-carrying record that `terminal calibrate` writes: model, gate version, data, date,
     thresholds with their FMR bounds, and (given the embeddings) identity-disjoint folds at the target."""
     from terminal.analysis.version import GATE_VERSION
 
     thresholds = calibrate(scores, fmrs, confidence, bound, embeddings, labels)
     rec: dict[str, Any] = {
-        "model": embedder.name, "model_version": embedder.version,
+        "model": embedder.name,
+        "model_version": embedder.version,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "target_fmr": target_fmr, "data": data, "gate": gate,
-        "gate_version": GATE_VERSION if gate else None, "gate_skip": sorted(skip or []), "counts": counts,
-        "genuine_pairs": len(scores.genuine), "impostor_pairs": len(scores.impostor),
+        "target_fmr": target_fmr,
+        "data": data,
+        "gate": gate,
+        "gate_version": GATE_VERSION if gate else None,
+        "gate_skip": sorted(skip or []),
+        "counts": counts,
+        "genuine_pairs": len(scores.genuine),
+        "impostor_pairs": len(scores.impostor),
         "bound": bound,
         "method": f"lowest threshold whose one-sided {confidence:.0%} upper bound on the FMR ({bound}; all "
-                  "impostor pairs) is at most the target; fmr_upper_bound is Clopper-Pearson, "
-                  "fmr_identity_bootstrap_upper resamples people (1000 resamples)",
+        "impostor pairs) is at most the target; fmr_upper_bound is Clopper-Pearson, "
+        "fmr_identity_bootstrap_upper resamples people (1000 resamples)",
         "thresholds": thresholds,
     }
     if embeddings is not None and labels is not None:
         for entry in thresholds.values():
             entry["fmr_identity_bootstrap_upper"] = round(
-                identity_bootstrap_upper(embeddings, labels, entry["threshold"], confidence=confidence), 7)
+                identity_bootstrap_upper(embeddings, labels, entry["threshold"], confidence=confidence), 7
+            )
     if embeddings is not None and labels is not None and target_fmr is not None:
         shipped = thresholds[fmr_key(target_fmr)]["threshold"]
         rec["identity_folds"] = identity_folds(embeddings, labels, target_fmr, shipped)
@@ -141,8 +168,11 @@ def config_snippet(record: dict[str, Any], fmr: float) -> str:
         f"{record['genuine_pairs']} genuine / {record['impostor_pairs']} impostor pairs",
         f"# at this threshold: FMR {entry['measured_fmr']} (95% upper bound {entry.get('fmr_upper_bound')}), "
         f"TAR {entry['tar']}"
-        + ("" if entry.get("bound_met", entry["resolvable"]) else
-           " (too few impostor pairs to show this FMR: threshold is above every impostor score)"),
+        + (
+            ""
+            if entry.get("bound_met", entry["resolvable"])
+            else " (too few impostor pairs to show this FMR: threshold is above every impostor score)"
+        ),
         "[matching]",
         f"target_fmr = {fmr!r}",
         f"threshold = {entry['threshold']}",
@@ -181,7 +211,12 @@ def resolve_threshold(cfg: Config, embedder: Embedder, shipped: dict[str, Any] |
     from terminal.analysis.version import GATE_VERSION
 
     if rec.get("gate") and rec.get("gate_version") != GATE_VERSION:
-        log.warning("shipped calibration was made with gate version %s, this gate is %s: re-run "
-                    "`terminal calibrate ... --gate --write-shipped`", rec.get("gate_version"), GATE_VERSION)
+        log.warning(
+            "shipped calibration was made with gate version %s, this gate is %s: re-run "
+            "`terminal calibrate ... --gate --write-shipped`",
+            rec.get("gate_version"),
+            GATE_VERSION,
+        )
     return float(rec["thresholds"][key]["threshold"]), (
-        f"shipped calibration {rec['date']} on {', '.join(rec['data'])} at FMR {key}")
+        f"shipped calibration {rec['date']} on {', '.join(rec['data'])} at FMR {key}"
+    )

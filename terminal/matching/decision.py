@@ -111,9 +111,16 @@ class Matcher:
         decision: Literal["match", "no_match"] = (
             "match" if np.isfinite(score) and score >= self.threshold else "no_match"
         )
-        return MatchResult(decision=decision, score=score, threshold=self.threshold, model=self.embedder.name,
-                           model_version=self.embedder.version, n_probe=int(probe.shape[0]),
-                           n_reference=template.count, fusion=self.fusion)
+        return MatchResult(
+            decision=decision,
+            score=score,
+            threshold=self.threshold,
+            model=self.embedder.name,
+            model_version=self.embedder.version,
+            n_probe=int(probe.shape[0]),
+            n_reference=template.count,
+            fusion=self.fusion,
+        )
 
     def template_from(self, embeddings: np.ndarray, sources: list[dict[str, Any]] | None = None) -> Template:
         """A template of ``embeddings`` stamped with this matcher's model name and version."""

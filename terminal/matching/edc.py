@@ -36,8 +36,9 @@ def genuine_pairs(embeddings: np.ndarray, labels: Sequence[str]) -> GenuinePairs
     return GenuinePairs(scores=scores, first=i, second=j)
 
 
-def edc_curve(scores: np.ndarray, pair_quality: np.ndarray, threshold: float,
-              fractions: Sequence[float] = DISCARD_FRACTIONS) -> list[tuple[float, float]]:
+def edc_curve(
+    scores: np.ndarray, pair_quality: np.ndarray, threshold: float, fractions: Sequence[float] = DISCARD_FRACTIONS
+) -> list[tuple[float, float]]:
     """(discarded share, FNMR of the rest) for each fraction, discarding the lowest ``pair_quality`` first.
 
     Comparisons of equal quality are discarded *pro rata*: when the cut falls inside a tie, the errors removed
@@ -80,8 +81,9 @@ def edc_area(curve: Sequence[tuple[float, float]], upto: float = 0.2) -> float:
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0))
 
 
-def oracle_area(scores: np.ndarray, threshold: float, upto: float = 0.2,
-                fractions: Sequence[float] = DISCARD_FRACTIONS) -> float:
+def oracle_area(
+    scores: np.ndarray, threshold: float, upto: float = 0.2, fractions: Sequence[float] = DISCARD_FRACTIONS
+) -> float:
     """The EDC area of a perfect measure (it discards the false non-matches first): the best possible."""
     s = np.asarray(scores, dtype=np.float64)
     return edc_area(edc_curve(s, s, threshold, fractions), upto)
@@ -113,7 +115,8 @@ def check_effect(pairs: GenuinePairs, rejected: np.ndarray, threshold: float) ->
     errors = pairs.scores < threshold
     kept, dropped = errors[~hit], errors[hit]
     return CheckEffect(
-        rejected_images=int(rej.sum()), discarded_pairs=int(hit.sum()),
+        rejected_images=int(rej.sum()),
+        discarded_pairs=int(hit.sum()),
         fnmr_kept=float(kept.mean()) if kept.size else float("nan"),
         fnmr_discarded=float(dropped.mean()) if dropped.size else float("nan"),
         false_non_matches_removed=int(dropped.sum()),

@@ -50,12 +50,16 @@ def edc_report(records: list[ImageRecord], threshold: float) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "threshold": threshold,
-        "images": len(records), "with_face": len(faces), "no_face": len(records) - len(faces),
+        "images": len(records),
+        "with_face": len(faces),
+        "no_face": len(records) - len(faces),
         "gate_passed": sum(r.passed for r in records),
-        "genuine_pairs": int(pairs.scores.size), "impostor_pairs": int(imp_scores.size),
+        "genuine_pairs": int(pairs.scores.size),
+        "impostor_pairs": int(imp_scores.size),
         "fnmr_no_discard": _r(float((pairs.scores < threshold).mean())) if pairs.scores.size else None,
         "fmr_no_discard": fmr(np.ones(imp_scores.size, bool)),
-        "area_upto": AREA_UPTO, "discard_fractions": list(DISCARD_FRACTIONS),
+        "area_upto": AREA_UPTO,
+        "discard_fractions": list(DISCARD_FRACTIONS),
         "oracle_area": _r(oracle_area(pairs.scores, threshold, AREA_UPTO), 6) if pairs.scores.size else None,
         "random_area": None,
     }
@@ -81,39 +85,46 @@ def edc_report(records: list[ImageRecord], threshold: float) -> dict[str, Any]:
         imp_hit = without[imp_i] | without[imp_j] if imp_i.size else np.zeros(0, bool)
         w = {"rejected_images": int(without.sum()), "fnmr": _r(e.fnmr_kept), "fmr": fmr(~imp_hit)}
         checks[code]["gate_without_it"] = w
-        checks[code]["verdict"] = ("no sole rejection" if w["rejected_images"] == gate_effect["rejected_images"]
-                                   and checks[code]["rejected_images"] else
-                                   _verdict(checks[code], w, gate_fnmr, gate_fmr))
+        checks[code]["verdict"] = (
+            "no sole rejection"
+            if w["rejected_images"] == gate_effect["rejected_images"] and checks[code]["rejected_images"]
+            else _verdict(checks[code], w, gate_fnmr, gate_fmr)
+        )
     out["measures"] = measures
     out["checks"] = checks
     out["gate"] = gate_effect
     return out
 
 
-def _effect(pairs: Any, rejected: np.ndarray, threshold: float, fmr: Any, imp_i: np.ndarray,
-            imp_j: np.ndarray) -> dict[str, Any]:
+def _effect(
+    pairs: Any, rejected: np.ndarray, threshold: float, fmr: Any, imp_i: np.ndarray, imp_j: np.ndarray
+) -> dict[str, Any]:
     e = check_effect(pairs, rejected, threshold)
     imp_hit = rejected[imp_i] | rejected[imp_j] if imp_i.size else np.zeros(0, bool)
     return {
-        "rejected_images": e.rejected_images, "discarded_genuine_pairs": e.discarded_pairs,
-        "fnmr_kept": _r(e.fnmr_kept), "fnmr_discarded": _r(e.fnmr_discarded),
+        "rejected_images": e.rejected_images,
+        "discarded_genuine_pairs": e.discarded_pairs,
+        "fnmr_kept": _r(e.fnmr_kept),
+        "fnmr_discarded": _r(e.fnmr_discarded),
         "false_non_matches_removed": e.false_non_matches_removed,
-        "fmr_kept": fmr(~imp_hit), "fmr_discarded": fmr(imp_hit),
+        "fmr_kept": fmr(~imp_hit),
+        "fmr_discarded": fmr(imp_hit),
         "discarded_fail_more": e.helps,
         "verdict": "helps" if e.helps else ("no effect" if e.rejected_images == 0 else "only rejects"),
     }
 
 
-def _verdict(marginal: dict[str, Any], without: dict[str, Any], gate_fnmr: float | None,
-             gate_fmr: float | None) -> str:
-    """"helps" when the check removes errors: taking it out of the gate raises the FNMR or the FMR at the
+def _verdict(marginal: dict[str, Any], without: dict[str, Any], gate_fnmr: float | None, gate_fmr: float | None) -> str:
+    """ "helps" when the check removes errors: taking it out of the gate raises the FNMR or the FMR at the
     threshold by 10% or more; "only rejects" when it turns images away and matching gains nothing from it
     (``discarded_fail_more`` tells separately whether the comparisons it discards fail twice as often).
     A check that rejects no image on its own is reported as "no sole rejection" (other checks cover it)."""
     if marginal["rejected_images"] == 0:
         return "no effect"
-    worse = any(w is not None and g is not None and w > 1.1 * g + 1e-9
-                for w, g in ((without["fnmr"], gate_fnmr), (without["fmr"], gate_fmr)))
+    worse = any(
+        w is not None and g is not None and w > 1.1 * g + 1e-9
+        for w, g in ((without["fnmr"], gate_fnmr), (without["fmr"], gate_fmr))
+    )
     return "helps" if worse else "only rejects"
 
 
@@ -129,15 +140,19 @@ def format_edc(rep: dict[str, Any]) -> str:
         f"{'FMR kept':>10}{'FMR disc.':>10}  verdict       gate without it: rejected FNMR FMR",
     ]
     for code, c in rep["checks"].items():
-        lines.append(f"{code:<18}{rep['measures'][code]['area']!s:>10}{c['rejected_images']:>10}"
-                     f"{c['fnmr_kept']!s:>11}{c['fnmr_discarded']!s:>11}{c['false_non_matches_removed']:>9}"
-                     f"{c['fmr_kept']!s:>10}{c['fmr_discarded']!s:>10}  {c['verdict']:<13} "
-                     f"{c['gate_without_it']['rejected_images']} {c['gate_without_it']['fnmr']} "
-                     f"{c['gate_without_it']['fmr']}")
+        lines.append(
+            f"{code:<18}{rep['measures'][code]['area']!s:>10}{c['rejected_images']:>10}"
+            f"{c['fnmr_kept']!s:>11}{c['fnmr_discarded']!s:>11}{c['false_non_matches_removed']:>9}"
+            f"{c['fmr_kept']!s:>10}{c['fmr_discarded']!s:>10}  {c['verdict']:<13} "
+            f"{c['gate_without_it']['rejected_images']} {c['gate_without_it']['fnmr']} "
+            f"{c['gate_without_it']['fmr']}"
+        )
     g = rep["gate"]
-    lines.append(f"{'whole gate':<18}{'':>10}{g['rejected_images']:>10}{g['fnmr_kept']!s:>11}"
-                 f"{g['fnmr_discarded']!s:>11}{g['false_non_matches_removed']:>9}{g['fmr_kept']!s:>10}"
-                 f"{g['fmr_discarded']!s:>10}  {g['verdict']}")
+    lines.append(
+        f"{'whole gate':<18}{'':>10}{g['rejected_images']:>10}{g['fnmr_kept']!s:>11}"
+        f"{g['fnmr_discarded']!s:>11}{g['false_non_matches_removed']:>9}{g['fmr_kept']!s:>10}"
+        f"{g['fmr_discarded']!s:>10}  {g['verdict']}"
+    )
     return "\n".join(lines)
 
 
@@ -152,11 +167,22 @@ def plot_edc(rep: dict[str, Any], path: Path, title: str = "") -> None:
     colours = plt.get_cmap("tab20")
     for i, (code, m) in enumerate(rep["measures"].items()):
         xs = [p[0] for p in m["curve"] if p[1] is not None]
-        ax.plot(xs, [p[1] for p in m["curve"] if p[1] is not None], lw=1.2, color=colours(i % 20),
-                ls=("-", "--", ":")[i % 3], label=code)
+        ax.plot(
+            xs,
+            [p[1] for p in m["curve"] if p[1] is not None],
+            lw=1.2,
+            color=colours(i % 20),
+            ls=("-", "--", ":")[i % 3],
+            label=code,
+        )
     u = rep["unified"]["curve"]
-    ax.plot([p[0] for p in u if p[1] is not None], [p[1] for p in u if p[1] is not None], "k-", lw=2.5,
-            label="unified quality")
+    ax.plot(
+        [p[0] for p in u if p[1] is not None],
+        [p[1] for p in u if p[1] is not None],
+        "k-",
+        lw=2.5,
+        label="unified quality",
+    )
     ax.axhline(rep["fnmr_no_discard"] or 0.0, color="grey", ls=":", label="no discard")
     ax.set_xlabel("fraction of genuine comparisons discarded (lowest quality first)")
     ax.set_ylabel(f"FNMR at threshold {rep['threshold']}")

@@ -119,7 +119,9 @@ class TFLiteEmbedder(Embedder):
         if self.preprocess.layout == "NCHW":
             expected = (1, 3, self.preprocess.height, self.preprocess.width)
         if tuple(int(v) for v in inp["shape"]) != expected:
-            raise ModelError(f"model '{self.name}': input shape {tuple(inp['shape'])} does not match the manifest {expected}")
+            raise ModelError(
+                f"model '{self.name}': input shape {tuple(inp['shape'])} does not match the manifest {expected}"
+            )
         self.dim = int(out["shape"][-1])
         manifest_dim = int(model.output.get("dim", self.dim))
         if self.dim != manifest_dim:

@@ -67,22 +67,33 @@ class EmbeddedSet:
 
     def counts(self) -> dict[str, int]:
         """The image counts for reports."""
-        return {"images": self.images, "identities": self.identities, "embedded": len(self.labels),
-                "no_face": self.no_face, "rejected_by_gate": self.rejected_by_gate}
+        return {
+            "images": self.images,
+            "identities": self.identities,
+            "embedded": len(self.labels),
+            "no_face": self.no_face,
+            "rejected_by_gate": self.rejected_by_gate,
+        }
 
 
 def _plain(items: Iterable[T], total: int) -> Iterator[T]:
     yield from items
 
 
-def embed_dataset(items: list[tuple[str, Path]], embedder: Embedder, finder: FaceFinder,
-                  progress: Progress[tuple[str, Path]] | None = None, cache: ModelCache | None = None) -> EmbeddedSet:
+def embed_dataset(
+    items: list[tuple[str, Path]],
+    embedder: Embedder,
+    finder: FaceFinder,
+    progress: Progress[tuple[str, Path]] | None = None,
+    cache: ModelCache | None = None,
+) -> EmbeddedSet:
     """Embed each image's face (largest, if several); count images with no face and images the gate rejects."""
     bar = progress or _plain
     embs: list[np.ndarray] = []
     labels: list[str] = []
-    out = EmbeddedSet(np.zeros((0, 0), np.float32), [], images=len(items),
-                      identities=len({ident for ident, _ in items}))
+    out = EmbeddedSet(
+        np.zeros((0, 0), np.float32), [], images=len(items), identities=len({ident for ident, _ in items})
+    )
     for ident, path in bar(items, len(items)):
         try:
             image = read_image_rgb(path)
@@ -129,9 +140,15 @@ def end_to_end(embedded: EmbeddedSet, scores: PairScores, threshold: float | Non
     n = max(embedded.images, 1)
     fta = (embedded.no_face + embedded.rejected_by_gate) / n
     out: dict[str, Any] = {
-        "gate_rejected": embedded.rejected_by_gate, "gate_rejected_rate": round(embedded.rejected_by_gate / n, 5),
-        "no_face_rate": round(embedded.no_face / n, 5), "fta_rate": round(fta, 5), "threshold": threshold,
-        "fmr_at_threshold": None, "fnmr_at_threshold": None, "gfrr_at_threshold": None, "gfar_at_threshold": None,
+        "gate_rejected": embedded.rejected_by_gate,
+        "gate_rejected_rate": round(embedded.rejected_by_gate / n, 5),
+        "no_face_rate": round(embedded.no_face / n, 5),
+        "fta_rate": round(fta, 5),
+        "threshold": threshold,
+        "fmr_at_threshold": None,
+        "fnmr_at_threshold": None,
+        "gfrr_at_threshold": None,
+        "gfar_at_threshold": None,
     }
     if threshold is None:
         return out

@@ -12,7 +12,9 @@ from terminal.matching.metrics import PairScores
 log = logging.getLogger(__name__)
 
 
-def plot_roc(scores: PairScores, path: Path, title: str = "", thresholds: dict[str, float | None] | None = None) -> None:
+def plot_roc(
+    scores: PairScores, path: Path, title: str = "", thresholds: dict[str, float | None] | None = None
+) -> None:
     """Write a two-panel PNG: TAR against FAR (log axis) and the genuine/impostor score histograms."""
     import matplotlib
 

@@ -43,8 +43,12 @@ class FoundFace:
         """JSON-safe summary (no landmarks)."""
         out: dict[str, Any] = {"usable": self.usable, "reasons": list(self.reasons), "n_faces": self.n_faces}
         if self.verdict is not None:
-            out["gate"] = {"passed": self.verdict.passed, "failures": list(self.verdict.failures),
-                           "instruction": self.verdict.instruction, "quality": round(float(self.verdict.quality), 4)}
+            out["gate"] = {
+                "passed": self.verdict.passed,
+                "failures": list(self.verdict.failures),
+                "instruction": self.verdict.instruction,
+                "quality": round(float(self.verdict.quality), 4),
+            }
         return out
 
 
@@ -86,15 +90,19 @@ class FaceFinder:
         self.landmarker.close()
 
 
-def make_finder(cfg: Config, use_gate: bool = True, skip: Iterable[str] = STILL_SKIP,
-                strict: bool = True) -> FaceFinder:
+def make_finder(
+    cfg: Config, use_gate: bool = True, skip: Iterable[str] = STILL_SKIP, strict: bool = True
+) -> FaceFinder:
     """A FaceFinder from the config: landmarker in IMAGE mode, plus the quality gate when ``use_gate``."""
     from terminal.modelstore import model_path
 
     q = cfg.quality
-    landmarker = FaceLandmarker(model_path(cfg.models.landmarker, cfg.models.dir), mode="image",
-                                max_faces=max(3, q.max_faces + 1),
-                                min_detection_confidence=q.min_detection_confidence)
+    landmarker = FaceLandmarker(
+        model_path(cfg.models.landmarker, cfg.models.dir),
+        mode="image",
+        max_faces=max(3, q.max_faces + 1),
+        min_detection_confidence=q.min_detection_confidence,
+    )
     gate = None
     if use_gate:
         from terminal.analysis.gate import QualityGate

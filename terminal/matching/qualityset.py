@@ -67,8 +67,9 @@ def signed_margin(check: CheckResult) -> float:
     return float(m)
 
 
-def cached_embedding(embedder: Embedder, image: np.ndarray, face: FaceObservation,
-                     cache: ModelCache | None) -> np.ndarray:
+def cached_embedding(
+    embedder: Embedder, image: np.ndarray, face: FaceObservation, cache: ModelCache | None
+) -> np.ndarray:
     """``embed_face`` through the cache (key: model, image pixels and the exact landmarks)."""
     if cache is None:
         return embed_face(embedder, image, face)
@@ -86,9 +87,13 @@ def _plain(items: Iterable[T], total: int) -> Iterator[T]:
     yield from items
 
 
-def collect(items: list[tuple[str, Path]], gate: QualityGate, embedder: Embedder, cache: ModelCache | None = None,
-            progress: Callable[[Iterable[tuple[str, Path]], int], Iterator[tuple[str, Path]]] | None = None,
-            ) -> list[ImageRecord]:
+def collect(
+    items: list[tuple[str, Path]],
+    gate: QualityGate,
+    embedder: Embedder,
+    cache: ModelCache | None = None,
+    progress: Callable[[Iterable[tuple[str, Path]], int], Iterator[tuple[str, Path]]] | None = None,
+) -> list[ImageRecord]:
     """Gate and embed every (identity, image); unreadable images count as NO_FACE."""
     bar = progress or _plain
     out = []
@@ -100,9 +105,18 @@ def collect(items: list[tuple[str, Path]], gate: QualityGate, embedder: Embedder
             continue
         gate.reset()
         v = gate.analyze(image)
-        rec = ImageRecord(ident, path, v.passed, list(v.failures), float(v.quality),
-                          {c.code: signed_margin(c) for c in v.checks
-                           if c.value is not None and c.code not in (C.NO_FACE, C.MULTIPLE_FACES)})
+        rec = ImageRecord(
+            ident,
+            path,
+            v.passed,
+            list(v.failures),
+            float(v.quality),
+            {
+                c.code: signed_margin(c)
+                for c in v.checks
+                if c.value is not None and c.code not in (C.NO_FACE, C.MULTIPLE_FACES)
+            },
+        )
         if v.face is not None:
             rec.embedding = cached_embedding(embedder, image, v.face, cache)
         out.append(rec)

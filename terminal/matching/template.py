@@ -82,15 +82,20 @@ class Template:
             raise TemplateError("BAD_DTYPE", f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         arr = self.embeddings.astype(DTYPES[dtype])
         return {
-            "format": FORMAT, "model": self.model, "model_version": self.version, "dim": self.dim,
-            "dtype": dtype, "count": self.count,
+            "format": FORMAT,
+            "model": self.model,
+            "model_version": self.version,
+            "dim": self.dim,
+            "dtype": dtype,
+            "count": self.count,
             "embeddings": [base64.b64encode(row.tobytes()).decode("ascii") for row in arr],
             "sources": self.sources,
         }
 
     @classmethod
-    def from_dict(cls, d: Any, model: str | None = None, version: str | None = None,
-                  dim: int | None = None) -> Template:
+    def from_dict(
+        cls, d: Any, model: str | None = None, version: str | None = None, dim: int | None = None
+    ) -> Template:
         """Parse and check a template; with ``model``/``version``/``dim`` given, refuse one made otherwise."""
         if not isinstance(d, dict):
             raise TemplateError("BAD_FORMAT", f"a template is a JSON object, got {type(d).__name__}")
@@ -116,7 +121,9 @@ class Template:
             raise TemplateError("WRONG_DIM", f"template has {t_dim}-d embeddings; the model makes {dim}-d")
         items = d["embeddings"]
         if not isinstance(items, list):
-            raise TemplateError("BAD_FORMAT", f"embeddings must be a list of base64 strings, got {type(items).__name__}")
+            raise TemplateError(
+                "BAD_FORMAT", f"embeddings must be a list of base64 strings, got {type(items).__name__}"
+            )
         if not items:
             raise TemplateError("EMPTY", "template has no embeddings")
         if len(items) > MAX_COUNT:
@@ -132,8 +139,11 @@ class Template:
         if not isinstance(count, int) or isinstance(count, bool) or count != len(items):
             raise TemplateError("BAD_FORMAT", f"count {str(count)[:20]} does not match the {len(items)} embeddings")
         if np.any(np.abs(norms - 1.0) > NORM_TOLERANCE):
-            raise TemplateError("VALUE_RANGE", f"embeddings must be unit length (norms {norms.min():.3g}.."
-                                               f"{norms.max():.3g}): not a template this terminal made")
+            raise TemplateError(
+                "VALUE_RANGE",
+                f"embeddings must be unit length (norms {norms.min():.3g}.."
+                f"{norms.max():.3g}): not a template this terminal made",
+            )
         sources = d.get("sources") if isinstance(d.get("sources"), list) else []
         return cls(t_model, t_version, emb, sources=sources or [], sha256=template_sha256(d))
 
@@ -170,8 +180,7 @@ def _decode_row(item: Any, dtype: np.dtype[Any], dim: int, i: int) -> np.ndarray
     return row.astype(np.float32)
 
 
-def load_template(path: Path, model: str | None = None, version: str | None = None,
-                  dim: int | None = None) -> Template:
+def load_template(path: Path, model: str | None = None, version: str | None = None, dim: int | None = None) -> Template:
     """Read a template JSON file; TemplateError (BAD_FORMAT, ...) when it is unreadable or not a template."""
     try:
         text = Path(path).read_text()

@@ -80,5 +80,10 @@ class PadFusion:
     def to_dict(self) -> dict[str, Any]:
         """The ``liveness.pad`` part of the result record: model, score, threshold, frames, passed."""
         s = self.score
-        return {"model": self.backend.name, "score": None if s is None else round(s, 4),
-                "threshold": round(self.threshold, 4), "frames": len(self.scores), "passed": self.passed}
+        return {
+            "model": self.backend.name,
+            "score": None if s is None else round(s, 4),
+            "threshold": round(self.threshold, 4),
+            "frames": len(self.scores),
+            "passed": self.passed,
+        }

@@ -82,5 +82,5 @@ def pad_patch(image: np.ndarray, box: Box, scale: float, size: int = 80) -> np.n
     """The ``size`` x ``size`` uint8 patch the model expects (upstream ``CropImage.crop``), colour order kept."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = scaled_box(box, scale, w, h)
-    patch = image[y0:y1 + 1, x0:x1 + 1]
+    patch = image[y0 : y1 + 1, x0 : x1 + 1]
     return cv2.resize(patch, (size, size))

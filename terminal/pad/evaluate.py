@@ -83,9 +83,16 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready row."""
-        return {"kind": self.item.kind, "item": self.item.name, "accepted": self.accepted, "decision": self.decision,
-                "reason_code": self.reason_code, "pad_score": self.pad_score, "decision_s": self.decision_s,
-                **self.detail}
+        return {
+            "kind": self.item.kind,
+            "item": self.item.name,
+            "accepted": self.accepted,
+            "decision": self.decision,
+            "reason_code": self.reason_code,
+            "pad_score": self.pad_score,
+            "decision_s": self.decision_s,
+            **self.detail,
+        }
 
 
 def list_items(root: Path) -> list[Item]:
@@ -139,8 +146,15 @@ def clip_source(path: Path, cfg: Config) -> Any:
 class PadEvaluator:
     """Runs items: sessions for clips, PAD alone for images; keeps the references it enrolled."""
 
-    def __init__(self, cfg: Config, root: Path, matcher: Matcher, finder: FaceFinder, backend: PadBackend,
-                 skip: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        root: Path,
+        matcher: Matcher,
+        finder: FaceFinder,
+        backend: PadBackend,
+        skip: tuple[str, ...] = (),
+    ) -> None:
         self.cfg, self.root, self.matcher, self.finder, self.backend = cfg, root, matcher, finder, backend
         self.skip = skip
         self._refs: dict[str, Template] = {}
@@ -166,8 +180,7 @@ class PadEvaluator:
             return Outcome(item, False, "no_face", reason_code=",".join(found.reasons))
         score = self.backend.score(read_image_rgb(item.path), landmark_box(found.face))
         threshold = resolve_pad_threshold(self.cfg, self.backend.name)[0]
-        return Outcome(item, score >= threshold, "live" if score >= threshold else "attack",
-                       pad_score=round(score, 4))
+        return Outcome(item, score >= threshold, "live" if score >= threshold else "attack", pad_score=round(score, 4))
 
     def _clip(self, item: Item) -> Outcome:
         from terminal.analysis.gate import QualityGate
@@ -191,8 +204,15 @@ def outcome_of(item: Item, rec: dict[str, Any]) -> Outcome:
     if item.live:
         accepted = rec["reason_code"] not in REFUSED  # BPCER counts only what liveness refused
     detail = {"liveness_reason": live.get("reason"), "track_restarts": (live.get("track") or {}).get("restarts")}
-    return Outcome(item, accepted, rec["decision"], rec["reason_code"], pad.get("score"),
-                   rec["timings"].get("decision_after_face_s"), detail)
+    return Outcome(
+        item,
+        accepted,
+        rec["decision"],
+        rec["reason_code"],
+        pad.get("score"),
+        rec["timings"].get("decision_after_face_s"),
+        detail,
+    )
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -200,18 +220,25 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     kinds: dict[str, list[Outcome]] = {}
     for o in outcomes:
         kinds.setdefault(o.item.kind, []).append(o)
-    apcer = {k: {"n": len(v), "accepted": sum(o.accepted for o in v), "apcer": round(sum(o.accepted for o in v) / len(v), 4)}
-             for k, v in sorted(kinds.items()) if k != "live"}
+    apcer = {
+        k: {"n": len(v), "accepted": sum(o.accepted for o in v), "apcer": round(sum(o.accepted for o in v) / len(v), 4)}
+        for k, v in sorted(kinds.items())
+        if k != "live"
+    }
     live = kinds.get("live", [])
     times = [o.decision_s for o in live if o.decision == "match" and o.decision_s is not None]
     return {
         "apcer": apcer,
         "worst_apcer": max((a["apcer"] for a in apcer.values()), default=None),
         "bpcer": round(sum(not o.accepted for o in live) / len(live), 4) if live else None,
-        "live": {"n": len(live), "refused": sum(not o.accepted for o in live),
-                 "matched": sum(o.decision == "match" for o in live),
-                 "other": sorted({f"{o.item.name}: {o.decision} {o.reason_code}" for o in live
-                                  if o.accepted and o.decision != "match"})},
+        "live": {
+            "n": len(live),
+            "refused": sum(not o.accepted for o in live),
+            "matched": sum(o.decision == "match" for o in live),
+            "other": sorted(
+                {f"{o.item.name}: {o.decision} {o.reason_code}" for o in live if o.accepted and o.decision != "match"}
+            ),
+        },
         "live_decision_median_s": round(statistics.median(times), 3) if times else None,
         "items": [o.to_dict() for o in outcomes],
     }

@@ -40,7 +40,9 @@ class MiniFasModel:
         d_in = self.interpreter.get_input_details()[0]
         d_out = self.interpreter.get_output_details()[0]
         if tuple(int(v) for v in d_in["shape"]) != (1, self.size, self.size, 3):
-            raise ModelError(f"model '{model.name}': input shape {tuple(d_in['shape'])} is not (1, {self.size}, {self.size}, 3)")
+            raise ModelError(
+                f"model '{model.name}': input shape {tuple(d_in['shape'])} is not (1, {self.size}, {self.size}, 3)"
+            )
         self._in, self._out = int(d_in["index"]), int(d_out["index"])
 
     def live(self, image_rgb: np.ndarray, box: Box) -> float:
@@ -69,8 +71,9 @@ class MiniFasNetBackend(PadBackend):
         return {m.name: m.live(image_rgb, box) for m in self.models}
 
 
-def load_minifasnet(names: tuple[str, ...], models_dir: Any = None, runtime: str = "auto",
-                    threads: int = 1) -> MiniFasNetBackend:
+def load_minifasnet(
+    names: tuple[str, ...], models_dir: Any = None, runtime: str = "auto", threads: int = 1
+) -> MiniFasNetBackend:
     """Load the named manifest models (sha256-checked) into interpreters."""
     from terminal.matching.embedder import interpreter_class
 

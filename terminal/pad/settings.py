@@ -14,12 +14,21 @@ class PadConfig(Section):
 
     enabled: bool = Field(True, description="score frames with the PAD backend and require its decision")
     backend: Literal["minifasnet"] = Field("minifasnet", description="PAD backend (models from models/manifest.json)")
-    models: tuple[str, ...] = Field(("minifasnet_v2_2.7", "minifasnet_v1se_4.0"), min_length=1,
-                                    description="manifest names of the PAD models; their live probabilities are averaged")
-    threshold: float | None = Field(None, ge=0.0, le=1.0,
-                                    description="fused live score at or above this is live; unset: the shipped "
-                                                "calibration (terminal/pad/calibration.json), from `terminal calibrate pad`")
+    models: tuple[str, ...] = Field(
+        ("minifasnet_v2_2.7", "minifasnet_v1se_4.0"),
+        min_length=1,
+        description="manifest names of the PAD models; their live probabilities are averaged",
+    )
+    threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="fused live score at or above this is live; unset: the shipped "
+        "calibration (terminal/pad/calibration.json), from `terminal calibrate pad`",
+    )
     frames: int = Field(6, ge=1, le=60, description="gate-passing frames of a session scored and fused (mean)")
-    every: int = Field(3, ge=1, le=30, description="score one passing frame in this many (spreads the cost and the views)")
+    every: int = Field(
+        3, ge=1, le=30, description="score one passing frame in this many (spreads the cost and the views)"
+    )
     runtime: Literal["auto", "litert", "tflite"] = Field("auto", description="TFLite runtime of the PAD models")
     threads: int = Field(1, ge=1, le=8, description="interpreter threads per PAD model")

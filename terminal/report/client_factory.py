@@ -23,15 +23,27 @@ def is_v5(cfg: MqttConfig) -> bool:
     return cfg.protocol == "5"
 
 
-def new_client(cfg: MqttConfig, url: BrokerUrl, client_id: str, *, will_topic: str, will_payload: dict[str, Any],
-               password: str | None, tls: ssl.SSLContext | None) -> mqtt.Client:
+def new_client(
+    cfg: MqttConfig,
+    url: BrokerUrl,
+    client_id: str,
+    *,
+    will_topic: str,
+    will_payload: dict[str, Any],
+    password: str | None,
+    tls: ssl.SSLContext | None,
+) -> mqtt.Client:
     """A configured, not yet connected client (a fresh one per attempt: TLS can be set only once per client)."""
     if is_v5(cfg):
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     else:
         # clean_session=False: the broker keeps our command subscription and queued commands while we are away.
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
-                             clean_session=cfg.session_expiry_s == 0)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=cfg.session_expiry_s == 0,
+        )
     client.enable_logger(logging.getLogger("paho.mqtt.client"))
     if cfg.username is not None:
         client.username_pw_set(cfg.username, password)

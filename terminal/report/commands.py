@@ -67,19 +67,24 @@ class _Command(WireModel):
     model_config = ConfigDict(strict=True)
 
     request_id: str = Field(pattern=REQUEST_ID_RE.pattern, description="unique per request; the reply carries it")
-    deadline: str | int | float | None = Field(None, union_mode="left_to_right",
-                                               description="ISO-8601 time with zone, or epoch seconds, at most "
-                                               "mqtt.deadline_horizon_s ahead; required for verify unless "
-                                               "require_deadline=false")
+    deadline: str | int | float | None = Field(
+        None,
+        union_mode="left_to_right",
+        description="ISO-8601 time with zone, or epoch seconds, at most "
+        "mqtt.deadline_horizon_s ahead; required for verify unless "
+        "require_deadline=false",
+    )
 
 
 class VerifyCommand(_Command):
     """Start a verification session against a reference template."""
 
-    template: dict[str, Any] = Field(description="the member's reference, format terminal-template/1 "
-                                                 "(terminal.matching.template)")
-    member_ref: str | None = Field(None, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$",
-                                   description="opaque reference echoed in the result")
+    template: dict[str, Any] = Field(
+        description="the member's reference, format terminal-template/1 (terminal.matching.template)"
+    )
+    member_ref: str | None = Field(
+        None, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$", description="opaque reference echoed in the result"
+    )
     timeout_s: float | None = Field(None, gt=0, le=600)
 
 
@@ -100,7 +105,10 @@ class PingCommand(_Command):
 
 
 SCHEMAS: dict[str, type[_Command]] = {
-    "verify": VerifyCommand, "cancel": CancelCommand, "diagnose": DiagnoseCommand, "ping": PingCommand,
+    "verify": VerifyCommand,
+    "cancel": CancelCommand,
+    "diagnose": DiagnoseCommand,
+    "ping": PingCommand,
 }
 
 
@@ -115,8 +123,12 @@ def parse_deadline(value: str | int | float) -> float:
         except (ValueError, OverflowError):
             raise CommandError(INVALID, "deadline: not an ISO-8601 time") from None
     # Compare before any float conversion: a 400-digit integer must be refused, not overflow.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < _EPOCH_MAX \
-            or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value < _EPOCH_MAX
+        or not math.isfinite(value)
+    ):
         raise CommandError(INVALID, "deadline: epoch seconds out of range")
     return float(value)
 
@@ -143,10 +155,19 @@ def _reject_constant(name: str) -> Any:
 class CommandProcessor:
     """Validates one raw command and either replies with an error or hands it to the handler."""
 
-    def __init__(self, *, max_bytes: int = 65536, dedup_ttl_s: float = 3600.0, require_deadline: bool = True,
-                 template_validator: TemplateValidator | None = None, clock: Callable[[], float] = time.time,
-                 seen_store: SeenRequests | None = None, deadline_horizon_s: float = 86400.0,
-                 authenticate: Authenticator | None = None, signature_margin_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        max_bytes: int = 65536,
+        dedup_ttl_s: float = 3600.0,
+        require_deadline: bool = True,
+        template_validator: TemplateValidator | None = None,
+        clock: Callable[[], float] = time.time,
+        seen_store: SeenRequests | None = None,
+        deadline_horizon_s: float = 86400.0,
+        authenticate: Authenticator | None = None,
+        signature_margin_s: float = 300.0,
+    ) -> None:
         self.max_bytes = max_bytes
         self.signature_margin_s = signature_margin_s
         self.authenticate = authenticate
@@ -164,8 +185,13 @@ class CommandProcessor:
         try:
             return self._handle(name, raw, reply, retained)
         except Exception as err:  # whatever a command does, the link thread goes on and the sender gets an answer
-            log.error("command %s: internal error %s: %s", str(name)[:40], type(err).__name__, err,
-                      extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}})
+            log.error(
+                "command %s: internal error %s: %s",
+                str(name)[:40],
+                type(err).__name__,
+                err,
+                extra={"journal": {"RESULT": "command_internal", "REASON": "INTERNAL"}},
+            )
             log.debug("command handling failed", exc_info=True)
             self._safe_reply(reply, self._error(INTERNAL, "internal error; see the terminal's journal", name, None))
             return self._count(INTERNAL)
@@ -177,8 +203,11 @@ class CommandProcessor:
                 raise CommandError(TOO_LARGE, f"{len(raw)} bytes > limit {self.max_bytes}")
             body = self._decode(raw)
             if retained:
-                raise CommandError(RETAINED, "retained commands are refused (publish with retain=false)",
-                                   request_id=peek_request_id(body))
+                raise CommandError(
+                    RETAINED,
+                    "retained commands are refused (publish with retain=false)",
+                    request_id=peek_request_id(body),
+                )
             signed_exp = None
             if self.authenticate is not None:
                 signed_exp = signed_until(body)  # trusted only because _authenticated accepts this same body
@@ -199,15 +228,22 @@ class CommandProcessor:
                 raise CommandError(STORAGE_FULL, f"{err}; not started") from None
             if duplicate:
                 log.info("command %s %s re-delivered: not run again", name, cmd.request_id)
-                self._safe_reply(reply, cached or self._error(DUPLICATE, "being processed; not run twice", name,
-                                                              cmd.request_id))
+                self._safe_reply(
+                    reply, cached or self._error(DUPLICATE, "being processed; not run twice", name, cmd.request_id)
+                )
                 return self._count(DUPLICATE)
             return self._dispatch(name, cmd, reply)
         except CommandError as err:
             if err.code in (BAD_SIGNATURE, RETAINED):
                 request_id = err.request_id  # unverified: addresses the reply, never touches the dedup store
-            log.warning("command %s refused: %s %s (request_id=%s, %d bytes)", str(name)[:40], err.code,
-                        err.detail, request_id, len(raw))
+            log.warning(
+                "command %s refused: %s %s (request_id=%s, %d bytes)",
+                str(name)[:40],
+                err.code,
+                err.detail,
+                request_id,
+                len(raw),
+            )
             msg = self._error(err.code, err.detail, name, request_id)
             if request_id is not None and err.code not in (DUPLICATE, BAD_SIGNATURE, RETAINED):
                 self._settle(request_id, msg)  # only if it was registered before failing
@@ -255,8 +291,9 @@ class CommandProcessor:
             if until < now:
                 raise CommandError(EXPIRED, "deadline has passed; not started")
             if until > now + self.deadline_horizon_s:
-                raise CommandError(INVALID, f"deadline: more than {self.deadline_horizon_s:.0f} s ahead "
-                                            "(mqtt.deadline_horizon_s)")
+                raise CommandError(
+                    INVALID, f"deadline: more than {self.deadline_horizon_s:.0f} s ahead (mqtt.deadline_horizon_s)"
+                )
         elif name == "verify" and self.require_deadline:
             raise CommandError(INVALID, "deadline: required for verify")
         if isinstance(cmd, VerifyCommand):
@@ -304,11 +341,17 @@ class CommandProcessor:
         return outcome
 
 
-def processor_for(cfg: MqttConfig, seen: SeenRequests, template_validator: TemplateValidator | None,
-                  security: Security | None) -> CommandProcessor:
+def processor_for(
+    cfg: MqttConfig, seen: SeenRequests, template_validator: TemplateValidator | None, security: Security | None
+) -> CommandProcessor:
     """The link's processor from ``[mqtt]``; with ``security`` every command is authenticated first."""
-    return CommandProcessor(max_bytes=cfg.max_command_bytes, dedup_ttl_s=cfg.command_dedup_ttl_s,
-                            require_deadline=cfg.require_deadline, template_validator=template_validator,
-                            seen_store=seen, deadline_horizon_s=cfg.deadline_horizon_s,
-                            authenticate=security.authenticate if security is not None else None,
-                            signature_margin_s=security.skew_s if security is not None else 300.0)
+    return CommandProcessor(
+        max_bytes=cfg.max_command_bytes,
+        dedup_ttl_s=cfg.command_dedup_ttl_s,
+        require_deadline=cfg.require_deadline,
+        template_validator=template_validator,
+        seen_store=seen,
+        deadline_horizon_s=cfg.deadline_horizon_s,
+        authenticate=security.authenticate if security is not None else None,
+        signature_margin_s=security.skew_s if security is not None else 300.0,
+    )

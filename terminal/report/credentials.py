@@ -46,8 +46,7 @@ def mqtt_password(cfg: MqttConfig) -> str | None:
 def tls_context(cfg: MqttConfig) -> ssl.SSLContext:
     """A client TLS context: CA verification and hostname check on unless tls_insecure is set."""
     try:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
-                                         cafile=str(cfg.ca_file) if cfg.ca_file else None)
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(cfg.ca_file) if cfg.ca_file else None)
         if cfg.client_cert and cfg.client_key:
             ctx.load_cert_chain(str(cfg.client_cert), str(cfg.client_key))
     except FileNotFoundError as err:

@@ -49,8 +49,10 @@ class RequestLedger:
             if row is not None:
                 return row
             now = time.time()
-            db.execute("INSERT INTO requests (request_id, result_id, state, accepted_at, info) VALUES (?,?,?,?,?)",
-                       (request_id, result_id, "accepted", now, json.dumps(info, separators=(",", ":"))))
+            db.execute(
+                "INSERT INTO requests (request_id, result_id, state, accepted_at, info) VALUES (?,?,?,?,?)",
+                (request_id, result_id, "accepted", now, json.dumps(info, separators=(",", ":"))),
+            )
         return AcceptedRequest(request_id, result_id, "accepted", now, info)
 
     def get(self, request_id: str) -> AcceptedRequest | None:
@@ -63,23 +65,27 @@ class RequestLedger:
         with self.outbox._lock:
             rows = self.outbox._db.execute(
                 "SELECT request_id, result_id, state, accepted_at, info FROM requests WHERE state='accepted' "
-                "ORDER BY accepted_at").fetchall()
+                "ORDER BY accepted_at"
+            ).fetchall()
         return [AcceptedRequest(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def prune(self) -> int:
         """Forget answered requests older than ``keep_s`` (longer than any deadline horizon); returns how many."""
         with self.outbox.transaction() as db:
-            return db.execute("DELETE FROM requests WHERE state='answered' AND answered_at < ?",
-                              (time.time() - self.keep_s,)).rowcount
+            return db.execute(
+                "DELETE FROM requests WHERE state='answered' AND answered_at < ?", (time.time() - self.keep_s,)
+            ).rowcount
 
     def probe(self) -> None:
         """A tiny durable write: StorageError while the disk is still full (used to clear the alarm)."""
         with self.outbox.transaction() as db:
-            db.execute("INSERT INTO meta(key, value) VALUES ('probe', 1) "
-                       "ON CONFLICT(key) DO UPDATE SET value = value + 1")
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('probe', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1"
+            )
 
     @staticmethod
     def _row(db: Any, request_id: str) -> AcceptedRequest | None:
-        r = db.execute("SELECT request_id, result_id, state, accepted_at, info FROM requests WHERE request_id=?",
-                       (request_id,)).fetchone()
+        r = db.execute(
+            "SELECT request_id, result_id, state, accepted_at, info FROM requests WHERE request_id=?", (request_id,)
+        ).fetchone()
         return None if r is None else AcceptedRequest(r[0], r[1], r[2], r[3], json.loads(r[4]))

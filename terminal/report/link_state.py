@@ -29,9 +29,12 @@ def link_state(link: MqttLink, now: float | None = None) -> dict[str, Any]:
     else:
         name = "up" if link.connected else "down"
     since = link._down_since
-    return {"state": name, "broker": str(link.broker) if link.broker else None,
-            "down_for_s": None if name == "up" or since is None else round(now - since, 1),
-            "restarts": link.stats["restarts"]}
+    return {
+        "state": name,
+        "broker": str(link.broker) if link.broker else None,
+        "down_for_s": None if name == "up" or since is None else round(now - since, 1),
+        "restarts": link.stats["restarts"],
+    }
 
 
 def health_body(link: MqttLink, health: dict[str, Any] | None) -> dict[str, Any]:
@@ -39,23 +42,43 @@ def health_body(link: MqttLink, health: dict[str, Any] | None) -> dict[str, Any]
     out = link.outbox.stats()
     if out["alarm"] != link._last_alarm:
         if out["alarm"]:
-            log.warning("outbox alarm %s: %d results waiting (%d bytes), policy %s", out["alarm"],
-                        out["depth"], out["bytes"], out["policy"])
+            log.warning(
+                "outbox alarm %s: %d results waiting (%d bytes), policy %s",
+                out["alarm"],
+                out["depth"],
+                out["bytes"],
+                out["policy"],
+            )
         link._last_alarm = out["alarm"]
     fields = dict(health or {})
     alarms = [a for a in fields.pop("alarms", []) if isinstance(a, str)]
     if out["alarm"]:
         alarms.append(out["alarm"])
-    return {"terminal_id": link.terminal_id, "ts": utc_iso(), "version": link.version, **fields,
-            "outbox": out, "alarms": alarms,
-            "link": {"broker": str(link.broker) if link.broker else None, "protocol": link.cfg.protocol,
-                     **link.stats, "state": link_state(link)["state"]}}
+    return {
+        "terminal_id": link.terminal_id,
+        "ts": utc_iso(),
+        "version": link.version,
+        **fields,
+        "outbox": out,
+        "alarms": alarms,
+        "link": {
+            "broker": str(link.broker) if link.broker else None,
+            "protocol": link.cfg.protocol,
+            **link.stats,
+            "state": link_state(link)["state"],
+        },
+    }
 
 
 def log_flapping(link: MqttLink, url: object) -> None:
     """The broker dropped the session right after connecting three times in a row: name the likely cause."""
     # Mosquitto closes the session when it refuses a publish: an ACL that does not match our topics looks like
     # an endless reconnect loop, with no PUBACK refusal ever seen.
-    log.error("broker %s drops the session right after connecting (3 times in a row): check that its ACL lets "
-              "user %r publish to %s/# and the credentials; 'terminal diagnose' tests it", url, link.cfg.username,
-              link.topics.prefix, extra={"journal": {"RESULT": "mqtt_flapping", "REASON": "MQTT_ACL"}})
+    log.error(
+        "broker %s drops the session right after connecting (3 times in a row): check that its ACL lets "
+        "user %r publish to %s/# and the credentials; 'terminal diagnose' tests it",
+        url,
+        link.cfg.username,
+        link.topics.prefix,
+        extra={"journal": {"RESULT": "mqtt_flapping", "REASON": "MQTT_ACL"}},
+    )

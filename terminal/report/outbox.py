@@ -78,8 +78,16 @@ class OutboxItem:
 class Outbox:
     """A bounded, ordered, crash-safe queue of results; thread-safe, and safe to open from a second process."""
 
-    def __init__(self, path: Path, max_rows: int = 10000, max_bytes: int = 64 * 1024 * 1024,
-                 policy: Policy = "refuse_new", *, reserve_rows: int = 50, warn_fraction: float = 0.8) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_rows: int = 10000,
+        max_bytes: int = 64 * 1024 * 1024,
+        policy: Policy = "refuse_new",
+        *,
+        reserve_rows: int = 50,
+        warn_fraction: float = 0.8,
+    ) -> None:
         self.path = Path(path)
         self.max_rows = max_rows
         self.max_bytes = max_bytes
@@ -105,8 +113,14 @@ class Outbox:
     def from_config(cls, cfg: Any, state_dir: Path) -> Outbox:
         """Open the outbox described by an ``OutboxConfig`` (path defaults to <state_dir>/outbox.sqlite)."""
         path = cfg.path or Path(state_dir) / "outbox.sqlite"
-        return cls(path, cfg.max_rows, cfg.max_bytes, cfg.policy, reserve_rows=cfg.reserve_rows,
-                   warn_fraction=cfg.warn_fraction)
+        return cls(
+            path,
+            cfg.max_rows,
+            cfg.max_bytes,
+            cfg.policy,
+            reserve_rows=cfg.reserve_rows,
+            warn_fraction=cfg.warn_fraction,
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -128,20 +142,26 @@ class Outbox:
 
     _txn = transaction
 
-    def put(self, result_id: str, topic_suffix: str, payload: dict[str, Any] | bytes, *,
-            answers: str | None = None) -> int:
+    def put(
+        self, result_id: str, topic_suffix: str, payload: dict[str, Any] | bytes, *, answers: str | None = None
+    ) -> int:
         """Store a message durably (fsynced before return) and return its row id; idempotent per result id.
 
         ``answers``: the accepted request this result answers; marked answered in the same transaction, so a
         crash leaves either both or neither (terminal.report.ledger).
         """
         # bytes are stored and sent exactly as given: a signed result must never be re-encoded
-        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":"),
-                                                                      sort_keys=True).encode()
+        data = (
+            payload
+            if isinstance(payload, bytes)
+            else json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        )
         with self._txn() as db:
             if answers is not None:
-                db.execute("UPDATE requests SET state='answered', answered_at=? WHERE request_id=? "
-                           "AND state='accepted'", (time.time(), answers))
+                db.execute(
+                    "UPDATE requests SET state='answered', answered_at=? WHERE request_id=? AND state='accepted'",
+                    (time.time(), answers),
+                )
             row = db.execute("SELECT id FROM outbox WHERE result_id=?", (result_id,)).fetchone()
             if row:
                 return int(row[0])
@@ -150,29 +170,46 @@ class Outbox:
                 if self.policy == "drop_oldest":
                     self._drop_oldest(db, rows, size, len(data))
                 elif rows + 1 > self.max_rows + self.reserve_rows or size + len(data) > self.max_bytes * 1.1:
-                    log.critical("outbox full (%d rows, %d bytes): result %s refused; broker unreachable too long",
-                                 rows, size, result_id)
+                    log.critical(
+                        "outbox full (%d rows, %d bytes): result %s refused; broker unreachable too long",
+                        rows,
+                        size,
+                        result_id,
+                    )
                     raise OutboxFullError(f"outbox full ({rows} rows, {size} bytes): result {result_id} not stored")
                 else:
-                    log.error("outbox past its bound (%d rows, %d bytes): storing %s from the reserve; "
-                              "new sessions are refused", rows, size, result_id)
-            cur = db.execute("INSERT INTO outbox(result_id, topic_suffix, payload, created) VALUES (?,?,?,?)",
-                             (result_id, topic_suffix, data, time.time()))
-            db.execute("INSERT INTO meta(key, value) VALUES ('put_total', 1) "
-                       "ON CONFLICT(key) DO UPDATE SET value = value + 1")
+                    log.error(
+                        "outbox past its bound (%d rows, %d bytes): storing %s from the reserve; "
+                        "new sessions are refused",
+                        rows,
+                        size,
+                        result_id,
+                    )
+            cur = db.execute(
+                "INSERT INTO outbox(result_id, topic_suffix, payload, created) VALUES (?,?,?,?)",
+                (result_id, topic_suffix, data, time.time()),
+            )
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('put_total', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1"
+            )
             return int(cur.lastrowid or 0)
 
     def _drop_oldest(self, db: sqlite3.Connection, rows: int, size: int, need: int) -> None:
         dropped: builtins.list[str] = []
-        for row_id, rid, length in db.execute("SELECT id, result_id, LENGTH(payload) FROM outbox ORDER BY id").fetchall():
+        for row_id, rid, length in db.execute(
+            "SELECT id, result_id, LENGTH(payload) FROM outbox ORDER BY id"
+        ).fetchall():
             if rows + 1 <= self.max_rows and size + need <= self.max_bytes:
                 break
             db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
             rows, size = rows - 1, size - length
             dropped.append(rid)
         if dropped:
-            db.execute("INSERT INTO meta(key, value) VALUES ('dropped_total', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (len(dropped),))
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('dropped_total', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                (len(dropped),),
+            )
             log.error("outbox full: policy drop_oldest dropped %d result(s): %s", len(dropped), ", ".join(dropped))
 
     def pending(self, limit: int = 100, *, now: float | None = None, after: int = 0) -> builtins.list[OutboxItem]:
@@ -181,7 +218,9 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, result_id, topic_suffix, payload, created, attempts, last_error, hold_until FROM outbox "
-                "WHERE id > ? AND hold_until <= ? ORDER BY id LIMIT ?", (after, now, limit)).fetchall()
+                "WHERE id > ? AND hold_until <= ? ORDER BY id LIMIT ?",
+                (after, now, limit),
+            ).fetchall()
         return [OutboxItem(*r) for r in rows]
 
     def list(self, limit: int | None = None) -> builtins.list[OutboxItem]:
@@ -189,7 +228,9 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, result_id, topic_suffix, payload, created, attempts, last_error, hold_until FROM outbox "
-                "ORDER BY id LIMIT ?", (-1 if limit is None else limit,)).fetchall()
+                "ORDER BY id LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
         return [OutboxItem(*r) for r in rows]
 
     def ack(self, row_id: int) -> bool:
@@ -206,8 +247,11 @@ class Outbox:
                 n += len(gone)
                 scrub = scrub or any(r[0] == "request" for r in gone)
             if n:
-                db.execute("INSERT INTO meta(key, value) VALUES ('acked_total', ?) "
-                           "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (n,))
+                db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('acked_total', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                    (n,),
+                )
         if scrub:  # a start request carried a member's number: secure_delete does not scrub the WAL's frames
             self._truncate_wal()
         return n
@@ -227,22 +271,27 @@ class Outbox:
     def mark_failed(self, row_id: int, error: str, hold_s: float) -> None:
         """Record a refusal (e.g. PUBACK 135) and hold the message back for ``hold_s`` seconds; it is kept."""
         with self._txn() as db:
-            db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, hold_until = ? WHERE id = ?",
-                       (error, time.time() + hold_s, row_id))
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, hold_until = ? WHERE id = ?",
+                (error, time.time() + hold_s, row_id),
+            )
 
     def retry(self, row_ids: Sequence[int] | None = None) -> int:
         """Release held messages (all, or the given ids) for immediate re-sending; returns how many."""
         with self._txn() as db:
             if row_ids is None:
-                cur = db.execute("UPDATE outbox SET hold_until = 0, last_error = NULL WHERE hold_until > 0 "
-                                 "OR last_error IS NOT NULL")
+                cur = db.execute(
+                    "UPDATE outbox SET hold_until = 0, last_error = NULL WHERE hold_until > 0 OR last_error IS NOT NULL"
+                )
             else:
-                cur = db.executemany("UPDATE outbox SET hold_until = 0, last_error = NULL WHERE id = ?",
-                                     [(i,) for i in row_ids])
+                cur = db.executemany(
+                    "UPDATE outbox SET hold_until = 0, last_error = NULL WHERE id = ?", [(i,) for i in row_ids]
+                )
             return cur.rowcount
 
-    def purge(self, row_ids: Sequence[int] | None = None, *, older_than_s: float | None = None,
-              all_rows: bool = False) -> builtins.list[str]:
+    def purge(
+        self, row_ids: Sequence[int] | None = None, *, older_than_s: float | None = None, all_rows: bool = False
+    ) -> builtins.list[str]:
         """Delete messages on an operator's explicit request; returns (and logs) the result ids removed."""
         if row_ids is None and older_than_s is None and not all_rows:
             raise OutboxError("purge needs row ids, an age or all_rows=True")
@@ -253,12 +302,16 @@ class Outbox:
                 marks = ",".join("?" * len(row_ids))
                 rows = db.execute(f"SELECT id, result_id FROM outbox WHERE id IN ({marks})", list(row_ids)).fetchall()
             else:
-                rows = db.execute("SELECT id, result_id FROM outbox WHERE created < ?",
-                                  (time.time() - (older_than_s or 0),)).fetchall()
+                rows = db.execute(
+                    "SELECT id, result_id FROM outbox WHERE created < ?", (time.time() - (older_than_s or 0),)
+                ).fetchall()
             db.executemany("DELETE FROM outbox WHERE id=?", [(r[0],) for r in rows])
             if rows:
-                db.execute("INSERT INTO meta(key, value) VALUES ('purged_total', ?) "
-                           "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (len(rows),))
+                db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('purged_total', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                    (len(rows),),
+                )
         ids = [r[1] for r in rows]
         if ids:
             log.warning("outbox purge by operator removed %d result(s): %s", len(ids), ", ".join(ids))
@@ -303,9 +356,17 @@ class Outbox:
 
     def stats(self) -> dict[str, Any]:
         """Depth, size, bounds, counters and alarm, for the health message."""
-        return {"depth": self.count(), "bytes": self.bytes(), "max_rows": self.max_rows, "max_bytes": self.max_bytes,
-                "policy": self.policy, "accepting": self.accepting(), "alarm": self.alarm(),
-                "dropped_total": self.counter("dropped_total"), "acked_total": self.counter("acked_total")}
+        return {
+            "depth": self.count(),
+            "bytes": self.bytes(),
+            "max_rows": self.max_rows,
+            "max_bytes": self.max_bytes,
+            "policy": self.policy,
+            "accepting": self.accepting(),
+            "alarm": self.alarm(),
+            "dropped_total": self.counter("dropped_total"),
+            "acked_total": self.counter("acked_total"),
+        }
 
     def close(self) -> None:
         """Close the database (pending messages stay on disk)."""

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 class ReplyError(WireModel):
     """Why a command was refused or failed: a machine-readable code and one line for people."""
 
-    code: str = Field(pattern="^[A-Z][A-Z0-9_]{0,63}$", description="BAD_JSON, INVALID, EXPIRED, BUSY, ... "
-                                                                     "(docs/mqtt.md lists them)")
+    code: str = Field(
+        pattern="^[A-Z][A-Z0-9_]{0,63}$", description="BAD_JSON, INVALID, EXPIRED, BUSY, ... (docs/mqtt.md lists them)"
+    )
     message: str
 
 
@@ -41,10 +42,13 @@ class VerifyReply(WireModel):
     """``verify`` accepted: a session started; its result follows on the results topic."""
 
     accepted: Literal[True] = True
-    state: str = Field(description="searching for a new session; for a retry of a request already accepted: "
-                                   "running, accepted (queued for its INTERRUPTED answer) or answered")
-    result_id: str | SkipJsonSchema[None] = Field(None, description="the id its result will carry (reserved "
-                                                                     "when the request was stored)")
+    state: str = Field(
+        description="searching for a new session; for a retry of a request already accepted: "
+        "running, accepted (queued for its INTERRUPTED answer) or answered"
+    )
+    result_id: str | SkipJsonSchema[None] = Field(
+        None, description="the id its result will carry (reserved when the request was stored)"
+    )
 
 
 class CancelReply(WireModel):
@@ -59,8 +63,9 @@ class DiagnoseReply(WireModel):
     """``diagnose``: the diagnostic report (camera, light, models, outbox, system)."""
 
     diagnostics: dict[str, Any]
-    link: dict[str, Any] | SkipJsonSchema[None] = Field(None, description="the MQTT link's own state "
-                                                                           "(state, broker, down_for_s, restarts)")
+    link: dict[str, Any] | SkipJsonSchema[None] = Field(
+        None, description="the MQTT link's own state (state, broker, down_for_s, restarts)"
+    )
 
 
 class PingReply(WireModel):
@@ -71,14 +76,21 @@ class PingReply(WireModel):
 
 
 REPLY_BODIES: dict[str, type[WireModel]] = {
-    "verify": VerifyReply, "cancel": CancelReply, "diagnose": DiagnoseReply, "ping": PingReply,
+    "verify": VerifyReply,
+    "cancel": CancelReply,
+    "diagnose": DiagnoseReply,
+    "ping": PingReply,
 }
 
 
 def error_reply(code: str, message: str, name: str | None, request_id: str | None) -> dict[str, Any]:
     """A refusal: ``ok`` false with the error code and message."""
-    return CommandReply(request_id=request_id, command=None if name is None else str(name)[:64], ok=False,
-                        error=ReplyError(code=code, message=message)).wire()
+    return CommandReply(
+        request_id=request_id,
+        command=None if name is None else str(name)[:64],
+        ok=False,
+        error=ReplyError(code=code, message=message),
+    ).wire()
 
 
 def ok_reply(name: str, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +108,7 @@ def ok_reply(name: str, request_id: str, body: dict[str, Any]) -> dict[str, Any]
         try:
             fields = model.model_validate(body).wire()
         except ValidationError as err:
-            log.error("reply to %s %s does not follow its schema (sent anyway): %s", name, request_id,
-                      err.errors()[0]["msg"])
+            log.error(
+                "reply to %s %s does not follow its schema (sent anyway): %s", name, request_id, err.errors()[0]["msg"]
+            )
     return {**CommandReply(request_id=request_id, command=name, ok=True).wire(), **fields}

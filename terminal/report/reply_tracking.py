@@ -43,8 +43,11 @@ class ReplyTracker:
             lost, self._open = list(self._open.values()), {}
         if lost:
             self.stats["replies_unacked"] = self.stats.get("replies_unacked", 0) + len(lost)
-            log.warning("connection lost before the broker acknowledged the reply to %s; a retry with the same "
-                        "request id gets it again", ", ".join(sorted(set(lost))[:10]))
+            log.warning(
+                "connection lost before the broker acknowledged the reply to %s; a retry with the same "
+                "request id gets it again",
+                ", ".join(sorted(set(lost))[:10]),
+            )
 
 
 def response_topic(msg: mqtt.MQTTMessage, only_under: str | None = None) -> tuple[str | None, bytes | None]:

@@ -78,8 +78,9 @@ class SeenRequests:
                 self._prune()
                 if self._rows >= self.max_entries:
                     raise CommandError("OVERLOADED", f"{self._rows} unexpired request ids stored (the maximum)")
-            n = self._write("INSERT OR REPLACE INTO seen (request_id, expires, reply) VALUES (?, ?, NULL)",
-                            (request_id, expires))
+            n = self._write(
+                "INSERT OR REPLACE INTO seen (request_id, expires, reply) VALUES (?, ?, NULL)", (request_id, expires)
+            )
             self._rows += n
             self._writes += 1
             if self._writes % 500 == 0:
@@ -88,8 +89,9 @@ class SeenRequests:
     def set_reply(self, request_id: str, reply: dict[str, Any]) -> None:
         """Store the reply sent for ``request_id``."""
         with self._lock:
-            self._write("UPDATE seen SET reply=? WHERE request_id=?",
-                        (json.dumps(reply, separators=(",", ":")), request_id))
+            self._write(
+                "UPDATE seen SET reply=? WHERE request_id=?", (json.dumps(reply, separators=(",", ":")), request_id)
+            )
 
     def forget(self, request_id: str) -> None:
         """Drop ``request_id`` (after a temporary refusal: a retry with the same id must be served)."""
@@ -121,8 +123,13 @@ class DedupCache:
     its reply. ``forget`` drops an id after a temporary refusal so that a retry is served.
     """
 
-    def __init__(self, ttl_s: float, max_entries: int = 10000, clock: Callable[[], float] = time.time,
-                 store: SeenRequests | None = None) -> None:
+    def __init__(
+        self,
+        ttl_s: float,
+        max_entries: int = 10000,
+        clock: Callable[[], float] = time.time,
+        store: SeenRequests | None = None,
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._clock = clock
@@ -130,8 +137,9 @@ class DedupCache:
         self._lock = threading.Lock()
         self.store = store  # on disk: survives the restart after which a broker re-delivers a command
 
-    def check_and_add(self, request_id: str, until: float | None = None,
-                      durable: bool = True) -> tuple[bool, dict[str, Any] | None]:
+    def check_and_add(
+        self, request_id: str, until: float | None = None, durable: bool = True
+    ) -> tuple[bool, dict[str, Any] | None]:
         """(True, reply or None) if seen; else remember it until max(now + ttl, ``until``), return (False, None).
 
         ``durable``: a store that cannot be written raises StorageError; otherwise the id is kept in memory only.
@@ -180,8 +188,9 @@ class DedupCache:
                 try:
                     self.store.forget(request_id)
                 except StorageError as err:
-                    log.warning("%s; %s stays recorded without a reply (a retry after restart is served)",
-                                err, request_id)
+                    log.warning(
+                        "%s; %s stays recorded without a reply (a retry after restart is served)", err, request_id
+                    )
 
     def __len__(self) -> int:
         return len(self._seen)

@@ -21,8 +21,9 @@ TemplateValidator = Callable[[dict[str, Any]], None]
 PASSED_CODES = {"BAD_BASE64", "WRONG_DIM", "WRONG_MODEL"}
 
 
-def default_template_validator(model: str | None = None, version: str | None = None,
-                               dim: int | None = None) -> TemplateValidator:
+def default_template_validator(
+    model: str | None = None, version: str | None = None, dim: int | None = None
+) -> TemplateValidator:
     """A validator running terminal.matching's Template.from_dict with the expected model, version and dim."""
     from terminal.matching.template import Template, TemplateError
 

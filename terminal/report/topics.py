@@ -52,7 +52,7 @@ class Topics:
     def command_name(self, topic: str) -> str | None:
         """The command name of a ``<prefix>/cmd/<name>`` topic, else None."""
         head = f"{self.prefix}/cmd/"
-        return topic[len(head):] if topic.startswith(head) else None
+        return topic[len(head) :] if topic.startswith(head) else None
 
     def reply(self, request_id: str | None) -> str:
         """Reply topic used when the command carried no MQTT 5 response topic (and under 3.1.1)."""

@@ -20,5 +20,12 @@ from terminal.security.envelope import (
 )
 from terminal.security.errors import SignatureError
 
-__all__ = ["SIGNATURE_FIELD", "SignatureError", "encode_signed", "open_command", "sign_command", "sign_payload",
-           "verify_payload"]
+__all__ = [
+    "SIGNATURE_FIELD",
+    "SignatureError",
+    "encode_signed",
+    "open_command",
+    "sign_command",
+    "sign_payload",
+    "verify_payload",
+]

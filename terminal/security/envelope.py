@@ -51,8 +51,9 @@ def encode_signed(signed: dict[str, Any]) -> bytes:
     return _canonical(signed)
 
 
-def verify_payload(data: bytes | dict[str, Any], keys: Sequence[Ed25519PublicKey], *, exact: bool = True,
-                   typ: str | None = RESULT_TYP) -> dict[str, Any]:
+def verify_payload(
+    data: bytes | dict[str, Any], keys: Sequence[Ed25519PublicKey], *, exact: bool = True, typ: str | None = RESULT_TYP
+) -> dict[str, Any]:
     """The payload without ``signature`` if it was signed by one of ``keys``; SignatureError otherwise.
 
     ``data`` as bytes is checked exactly as received: strict JSON (no duplicate keys, NaN, huge integers)
@@ -87,8 +88,15 @@ def verify_payload(data: bytes | dict[str, Any], keys: Sequence[Ed25519PublicKey
     return body
 
 
-def sign_command(command: dict[str, Any], key: Ed25519PrivateKey, *, terminal_id: str, name: str,
-                 ttl_s: float = 600.0, now: float | None = None) -> dict[str, Any]:
+def sign_command(
+    command: dict[str, Any],
+    key: Ed25519PrivateKey,
+    *,
+    terminal_id: str,
+    name: str,
+    ttl_s: float = 600.0,
+    now: float | None = None,
+) -> dict[str, Any]:
     """The flattened JWS to publish on ``<prefix>/cmd/<name>`` for ``command``, valid for ``ttl_s`` seconds."""
     if not isinstance(command, dict):
         raise SignatureError("malformed", "a command is a JSON object")
@@ -124,8 +132,16 @@ def signed_until(body: Any) -> int | None:
     return exp if isinstance(exp, int) and not isinstance(exp, bool) else None
 
 
-def open_command(body: Any, keys: Sequence[Ed25519PublicKey], *, terminal_id: str, name: str,
-                 now: float | None = None, max_ttl_s: float = 86400.0, skew_s: float = 300.0) -> dict[str, Any]:
+def open_command(
+    body: Any,
+    keys: Sequence[Ed25519PublicKey],
+    *,
+    terminal_id: str,
+    name: str,
+    now: float | None = None,
+    max_ttl_s: float = 86400.0,
+    skew_s: float = 300.0,
+) -> dict[str, Any]:
     """The command inside a signed envelope for ``name`` at ``terminal_id``; SignatureError otherwise."""
     if not is_envelope(body):
         raise SignatureError("missing", "unsigned command (expected a JWS: protected, payload, signature)")

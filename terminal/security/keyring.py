@@ -84,18 +84,24 @@ def verify_bound(raw: bytes, ring: Sequence[BoundKey], *, terminal: str | None) 
     claimed = body.get("terminal_id")
     if any(b.terminal_id is None for b in ring):
         if len(ring) != 1 or terminal is None:
-            raise SignatureError("unbound_key", "a bare --key is not bound to a terminal: give exactly one key "
-                                                "with --terminal ID, or use --key ID=PEM / --keyring FILE")
+            raise SignatureError(
+                "unbound_key",
+                "a bare --key is not bound to a terminal: give exactly one key "
+                "with --terminal ID, or use --key ID=PEM / --keyring FILE",
+            )
         if claimed != terminal:
-            raise SignatureError("wrong_key", f"result claims terminal {str(claimed)[:70]!r}, the key was given "
-                                              f"for {terminal!r}")
+            raise SignatureError(
+                "wrong_key", f"result claims terminal {str(claimed)[:70]!r}, the key was given for {terminal!r}"
+            )
         return body
     mine = [b.key for b in ring if b.terminal_id == claimed]
     if not mine:
-        raise SignatureError("wrong_key", f"result claims terminal {str(claimed)[:70]!r}, but none of the keys "
-                                          "belongs to it")
+        raise SignatureError(
+            "wrong_key", f"result claims terminal {str(claimed)[:70]!r}, but none of the keys belongs to it"
+        )
     try:
         return verify_payload(raw, mine)
     except SignatureError:
-        raise SignatureError("wrong_key", f"result claims terminal {str(claimed)[:70]!r} but was signed by "
-                                          "another terminal's key") from None
+        raise SignatureError(
+            "wrong_key", f"result claims terminal {str(claimed)[:70]!r} but was signed by another terminal's key"
+        ) from None

@@ -39,8 +39,9 @@ def generate() -> Ed25519PrivateKey:
 
 def private_pem(key: Ed25519PrivateKey) -> bytes:
     """PKCS#8 PEM, unencrypted (the file mode and the systemd credential store protect it)."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def public_pem(key: Ed25519PublicKey) -> str:
@@ -76,8 +77,10 @@ def load_private(path: Path) -> Ed25519PrivateKey:
     except (ValueError, TypeError, UnsupportedAlgorithm) as err:
         raise KeyError_(f"private key {path}: not an unencrypted PEM private key ({err})") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyError_(f"private key {path}: a {type(key).__name__}, not Ed25519 "
-                        "(make one with: openssl genpkey -algorithm ed25519)")
+        raise KeyError_(
+            f"private key {path}: a {type(key).__name__}, not Ed25519 "
+            "(make one with: openssl genpkey -algorithm ed25519)"
+        )
     return key
 
 

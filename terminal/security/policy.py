@@ -32,8 +32,10 @@ def insecure_settings(cfg: Config) -> list[str]:
         found.append("mqtt.username is not set: the terminal connects anonymously (any device could pose as it)")
     plain = [u for u in m.brokers if not parse_broker_url(u).tls]
     if plain:
-        found.append(f"mqtt.brokers: {plain[0]} is cleartext (mqtt://): credentials, templates and results "
-                     "cross the network readable; use mqtts://")
+        found.append(
+            f"mqtt.brokers: {plain[0]} is cleartext (mqtt://): credentials, templates and results "
+            "cross the network readable; use mqtts://"
+        )
     if m.tls_insecure:
         found.append("mqtt.tls_insecure = true: the broker's certificate is not checked (any host can pose as it)")
     return found
@@ -43,8 +45,10 @@ def weakened_settings(cfg: Config) -> list[str]:
     """Settings that make commands or liveness weaker than shipped, each one line naming the key."""
     found = []
     if cfg.mqtt.enabled and not cfg.security.require_signed_commands:
-        found.append("security.require_signed_commands = false: any client that can publish on this terminal's "
-                     "cmd/ topics can run verify, cancel and diagnose")
+        found.append(
+            "security.require_signed_commands = false: any client that can publish on this terminal's "
+            "cmd/ topics can run verify, cancel and diagnose"
+        )
     if not cfg.session.liveness:
         found.append("session.liveness = false: no liveness challenge; a photo of the member can match")
     if not cfg.pad.enabled:
@@ -63,8 +67,10 @@ def security_problems(cfg: Config) -> list[str]:
     sec = cfg.security
     found = []
     if cfg.mqtt.enabled and sec.require_signed_commands and not sec.central_public_keys:
-        found.append("security.central_public_keys is empty while require_signed_commands = true: no command "
-                     "could ever be accepted (add the central system's public key PEM)")
+        found.append(
+            "security.central_public_keys is empty while require_signed_commands = true: no command "
+            "could ever be accepted (add the central system's public key PEM)"
+        )
     for path in sec.central_public_keys:
         try:
             load_public(path)
@@ -84,8 +90,10 @@ def enforce(cfg: Config, where: str = "config") -> list[str]:
     for text in weakened:
         log.warning("WEAKENED: %s", text)
     if cfg.mqtt.enabled and not cfg.security.require_signed_commands and not cfg.mqtt.allow_insecure:
-        problems.append("security.require_signed_commands = false: unsigned commands need mqtt.allow_insecure = "
-                        "true as well (a lab or demo only)")
+        problems.append(
+            "security.require_signed_commands = false: unsigned commands need mqtt.allow_insecure = "
+            "true as well (a lab or demo only)"
+        )
     if cfg.mqtt.allow_insecure:
         for text in insecure:
             log.warning("INSECURE (mqtt.allow_insecure = true): %s", text)

@@ -27,8 +27,12 @@ def load_or_create_terminal_key(state_dir: Path, configured: Path | None) -> tup
     if not path.exists() and configured is None and path.parent == Path(state_dir):
         key = keys.generate()
         keys.write_private(path, key)
-        log.warning("created a new terminal signing key %s (kid %s): enrol its public key at the central system "
-                    "('terminal keys show')", path, keys.thumbprint(key.public_key()))
+        log.warning(
+            "created a new terminal signing key %s (kid %s): enrol its public key at the central system "
+            "('terminal keys show')",
+            path,
+            keys.thumbprint(key.public_key()),
+        )
         return key, path
     return keys.load_private(path), path
 
@@ -51,11 +55,16 @@ class Security:
         sec = cfg.security
         signer, path = load_or_create_terminal_key(cfg.terminal.state_dir, sec.key_file)
         central = [keys.load_public(p) for p in sec.central_public_keys]
-        log.info("signing results with %s (kid %s); %d central key(s); signed commands %s", path,
-                 keys.thumbprint(signer.public_key()), len(central),
-                 "required" if sec.require_signed_commands else "NOT required")
-        return cls(cfg.terminal.id, signer, central, sec.require_signed_commands, sec.command_max_validity_s,
-                   sec.clock_skew_s)
+        log.info(
+            "signing results with %s (kid %s); %d central key(s); signed commands %s",
+            path,
+            keys.thumbprint(signer.public_key()),
+            len(central),
+            "required" if sec.require_signed_commands else "NOT required",
+        )
+        return cls(
+            cfg.terminal.id, signer, central, sec.require_signed_commands, sec.command_max_validity_s, sec.clock_skew_s
+        )
 
     @property
     def kid(self) -> str:
@@ -70,8 +79,16 @@ class Security:
         """The command to process: opened from its signed envelope, or ``body`` if unsigned ones are allowed."""
         if not is_envelope(body):
             if self.require_signed:
-                raise SignatureError("missing", "unsigned command; this terminal requires commands signed by "
-                                                "the central system")
+                raise SignatureError(
+                    "missing", "unsigned command; this terminal requires commands signed by the central system"
+                )
             return body
-        return open_command(body, self.central_keys, terminal_id=self.terminal_id, name=str(name),
-                            now=self.clock(), max_ttl_s=self.max_validity_s, skew_s=self.skew_s)
+        return open_command(
+            body,
+            self.central_keys,
+            terminal_id=self.terminal_id,
+            name=str(name),
+            now=self.clock(),
+            max_ttl_s=self.max_validity_s,
+            skew_s=self.skew_s,
+        )

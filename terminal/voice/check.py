@@ -33,5 +33,6 @@ def check_audio(cfg: Config) -> CheckResult:
         cache.get("HOLD_STILL")
     except VoiceError as err:
         return CheckResult("audio", "warn", f"voice prompts are silent: {err}", details)
-    return CheckResult("audio", "pass", f"aplay -D {v.device} opens; voice {v.voice}, prompts cached in {cache.dir}",
-                       details)
+    return CheckResult(
+        "audio", "pass", f"aplay -D {v.device} opens; voice {v.voice}, prompts cached in {cache.dir}", details
+    )

@@ -141,9 +141,14 @@ class VoicePlayer:
             self._current, self._repeats, self._ended_at = wanted, 0, None
             if wanted is not None:
                 self._play(wanted, at)
-        elif wanted is not None and self._proc is None and self._ended_at is not None \
-                and self.cfg.repeat_after_s > 0 and self._repeats < self.cfg.max_repeats \
-                and now - self._ended_at >= self.cfg.repeat_after_s:
+        elif (
+            wanted is not None
+            and self._proc is None
+            and self._ended_at is not None
+            and self.cfg.repeat_after_s > 0
+            and self._repeats < self.cfg.max_repeats
+            and now - self._ended_at >= self.cfg.repeat_after_s
+        ):
             self._repeats += 1
             self._ended_at = None
             self._play(wanted, None)
@@ -159,9 +164,12 @@ class VoicePlayer:
             log.warning("voice: %s", err)
             return
         try:
-            self._proc = subprocess.Popen([APLAY, "-q", "-D", self.cfg.device, str(path)],
-                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(
+                [APLAY, "-q", "-D", self.cfg.device, str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError as err:
             log.warning("voice: aplay failed: %s", err)
             return

@@ -22,33 +22,47 @@ def test_good_frontal_face_passes_every_check(gate: QualityGate) -> None:
     v = gate.analyze(good())
     assert v.passed, v.failures
     assert v.failures == [] and v.instruction is None and v.n_faces == 1
-    assert {c.code for c in v.checks} >= {"POSE_YAW", "EYES_CLOSED", "DARK_GLASSES", "GLARE_ON_GLASSES", "OCCLUDED_GLASSES",
-                                           "TOO_DARK", "BLURRY"}
+    assert {c.code for c in v.checks} >= {
+        "POSE_YAW",
+        "EYES_CLOSED",
+        "DARK_GLASSES",
+        "GLARE_ON_GLASSES",
+        "OCCLUDED_GLASSES",
+        "TOO_DARK",
+        "BLURRY",
+    }
     assert all(c.passed for c in v.checks)
     assert 0.5 <= v.quality <= 1.0 and v.face_luma is not None and 60 < v.face_luma < 200
     d = v.to_dict()
     assert "landmarks" not in str(d) and d["passed"] is True
 
 
-@pytest.mark.parametrize(("folder", "name", "code"), [
-    ("POSE_YAW", "cmu_faces__ch4f__ch4f_left_neutral_open.png", "POSE_YAW"),
-    ("POSE_PITCH", "cmu_faces__an2i__an2i_up_neutral_open.png", "POSE_PITCH"),
-    ("POSE_ROLL", "yalefaces__subject02__normal.png", "POSE_ROLL"),
-    ("EYES_CLOSED", "yalefaces__subject03__sleepy.jpg", "EYES_CLOSED"),
-    ("EYES_CLOSED", "yalefaces__subject04__wink.jpg", "EYES_CLOSED"),
-    ("OCCLUDED_GLASSES", "cmu_faces__an2i__an2i_straight_neutral_sunglasses.png", "DARK_GLASSES"),
-    ("OCCLUDED_GLASSES", "yalefaces__subject03__glasses.jpg", "DARK_GLASSES"),
-    ("OCCLUDED_FACE", "conditions__mask__19-with-mask.jpg", "OCCLUDED_FACE"),  # white mask: face mean luma 212
-    ("TOO_BRIGHT", "cmu_faces__kawamura__kawamura_straight_neutral_open.png", "TOO_BRIGHT"),  # found by the third look
-    ("OCCLUDED_FACE", "conditions__mask__0-with-mask.jpg", "OCCLUDED_FACE"),
-    ("UNEVEN_LIGHT", "extyaleb_cropped__yaleB01__yaleB01_P00A+070E+00.png", "UNEVEN_LIGHT"),
-    ("TOO_BRIGHT", "yalefaces__subject01__normal.png", "TOO_BRIGHT"),
-    ("TOO_DARK", "yalefaces__subject01__noglasses.png", "TOO_DARK"),
-    ("TOO_DARK", "extyaleb_cropped__yaleB01__yaleB01_P00_Ambient.png", "TOO_DARK"),
-    ("BLURRY", "synthetic_motion_blur__yalefaces__subject02__centerlight_mblur_len17_ang0.png", "BLURRY"),
-    ("NO_FACE", "conditions__no_face__skimage_coffee.jpg", "NO_FACE"),
-    ("MULTIPLE_FACES", "conditions__multi_face__3ddfa_emma.jpg", "MULTIPLE_FACES"),
-])
+@pytest.mark.parametrize(
+    ("folder", "name", "code"),
+    [
+        ("POSE_YAW", "cmu_faces__ch4f__ch4f_left_neutral_open.png", "POSE_YAW"),
+        ("POSE_PITCH", "cmu_faces__an2i__an2i_up_neutral_open.png", "POSE_PITCH"),
+        ("POSE_ROLL", "yalefaces__subject02__normal.png", "POSE_ROLL"),
+        ("EYES_CLOSED", "yalefaces__subject03__sleepy.jpg", "EYES_CLOSED"),
+        ("EYES_CLOSED", "yalefaces__subject04__wink.jpg", "EYES_CLOSED"),
+        ("OCCLUDED_GLASSES", "cmu_faces__an2i__an2i_straight_neutral_sunglasses.png", "DARK_GLASSES"),
+        ("OCCLUDED_GLASSES", "yalefaces__subject03__glasses.jpg", "DARK_GLASSES"),
+        ("OCCLUDED_FACE", "conditions__mask__19-with-mask.jpg", "OCCLUDED_FACE"),  # white mask: face mean luma 212
+        (
+            "TOO_BRIGHT",
+            "cmu_faces__kawamura__kawamura_straight_neutral_open.png",
+            "TOO_BRIGHT",
+        ),  # found by the third look
+        ("OCCLUDED_FACE", "conditions__mask__0-with-mask.jpg", "OCCLUDED_FACE"),
+        ("UNEVEN_LIGHT", "extyaleb_cropped__yaleB01__yaleB01_P00A+070E+00.png", "UNEVEN_LIGHT"),
+        ("TOO_BRIGHT", "yalefaces__subject01__normal.png", "TOO_BRIGHT"),
+        ("TOO_DARK", "yalefaces__subject01__noglasses.png", "TOO_DARK"),
+        ("TOO_DARK", "extyaleb_cropped__yaleB01__yaleB01_P00_Ambient.png", "TOO_DARK"),
+        ("BLURRY", "synthetic_motion_blur__yalefaces__subject02__centerlight_mblur_len17_ang0.png", "BLURRY"),
+        ("NO_FACE", "conditions__no_face__skimage_coffee.jpg", "NO_FACE"),
+        ("MULTIPLE_FACES", "conditions__multi_face__3ddfa_emma.jpg", "MULTIPLE_FACES"),
+    ],
+)
 def test_real_failure_images_fail_with_their_code(gate: QualityGate, folder: str, name: str, code: str) -> None:
     v = gate.analyze(quality_image(folder, name))
     assert not v.passed
@@ -59,9 +73,11 @@ def test_real_failure_images_fail_with_their_code(gate: QualityGate, folder: str
 def test_derived_roll_fails_and_small_roll_passes(gate: QualityGate) -> None:
     img = good()
     h, w = img.shape[:2]
+
     def rotate(deg: float) -> np.ndarray:
         m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
         return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
     assert "POSE_ROLL" in gate.analyze(rotate(25)).failures
     assert "POSE_ROLL" in gate.analyze(rotate(-25)).failures
     assert gate.analyze(rotate(4)).check("POSE_ROLL").passed  # type: ignore[union-attr]

@@ -57,12 +57,16 @@ def test_quality_set_figures(evaluation: tuple[dict[str, Any], list[Sample]]) ->
 
 def test_cli_evaluate_quality_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A small copy-free layout: symlinks to three shared images.
-    for folder, name in (("ok", "yalefaces__subject01__normal.jpg"), ("EYES_CLOSED", "yalefaces__subject03__sleepy.jpg"),
-                         ("POSE_ROLL", "yalefaces__subject02__normal.png")):
+    for folder, name in (
+        ("ok", "yalefaces__subject01__normal.jpg"),
+        ("EYES_CLOSED", "yalefaces__subject03__sleepy.jpg"),
+        ("POSE_ROLL", "yalefaces__subject02__normal.png"),
+    ):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / name).symlink_to(data(f"quality/{folder}") / name)
-    rc = main(["evaluate", "quality", str(tmp_path), "--skip", "FACE_TOO_SMALL,FACE_TOO_CLOSE,FACE_OFF_CENTER",
-               "--json"])
+    rc = main(
+        ["evaluate", "quality", str(tmp_path), "--skip", "FACE_TOO_SMALL,FACE_TOO_CLOSE,FACE_OFF_CENTER", "--json"]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] == {"n": 1, "passed": 1}

@@ -33,8 +33,10 @@ def test_relabel_and_folds(tmp_path: Path) -> None:
     csv = tmp_path / "r.csv"
     csv.write_text("file,expected\nyalefaces__subject01__glasses.jpg,CLEAR_GLASSES\n")
     ok = Verdict(True, [], None)
-    samples = [Sample(Path("OCCLUDED_GLASSES/yalefaces__subject01__glasses.jpg"), "OCCLUDED_GLASSES", ok),
-               Sample(Path("ok/cmu_faces__an2i__an2i_straight.png"), "ok", ok)]
+    samples = [
+        Sample(Path("OCCLUDED_GLASSES/yalefaces__subject01__glasses.jpg"), "OCCLUDED_GLASSES", ok),
+        Sample(Path("ok/cmu_faces__an2i__an2i_straight.png"), "ok", ok),
+    ]
     out = relabel(samples, load_relabel(csv))
     assert [s.expected for s in out] == ["CLEAR_GLASSES", "ok"]
     assert summarise(out)["per_condition"]["CLEAR_GLASSES"] == {"n": 1, "correct": 1, "rejected": 0}

@@ -29,8 +29,9 @@ def detector() -> Iterator[FaceDetector]:
         yield d
 
 
-def test_profile_unseen_by_landmarker_is_pose_yaw_not_bare_no_face(gate: QualityGate,
-                                                                    landmarker: FaceLandmarker) -> None:
+def test_profile_unseen_by_landmarker_is_pose_yaw_not_bare_no_face(
+    gate: QualityGate, landmarker: FaceLandmarker
+) -> None:
     img = quality_image(*PROFILE)
     assert landmarker.detect(img) == []  # the case the second look exists for
     v = gate.analyze(img)
@@ -74,7 +75,7 @@ def test_small_background_faces_are_counted(gate: QualityGate) -> None:
     other = quality_image("ok", "yalefaces__subject05__normal.jpg")
     small = cv2.resize(other, (other.shape[1] * 2 // 3, other.shape[0] * 2 // 3))
     frame = big.copy()
-    frame[:small.shape[0], -small.shape[1]:] = small
+    frame[: small.shape[0], -small.shape[1] :] = small
     assert gate.analyze(big).passed
     v = gate.analyze(frame)
     assert v.n_faces >= 2 and "MULTIPLE_FACES" in v.failures
@@ -103,8 +104,9 @@ def test_flat_mouth_is_occlusion_but_a_washed_out_face_is_not(gate: QualityGate,
     # Derived mask: paint the lower face (mouth, chin) one smooth grey, on a greyscale image (no chroma cue).
     covered = img.copy()
     lm = face.landmarks
-    pts = lm[[234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323,
-              454, 4], :2].astype(np.int32)
+    pts = lm[
+        [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454, 4], :2
+    ].astype(np.int32)
     cv2.fillPoly(covered, [cv2.convexHull(pts)], (205, 205, 205))
     v = gate.analyze(covered)
     assert "OCCLUDED_FACE" in v.failures, v.failures
@@ -122,14 +124,16 @@ def test_distinct_uses_containment() -> None:
     assert distinct([cut, far, whole], 0.85) == [whole]
 
 
-@pytest.mark.parametrize("name", ["cmu_faces__an2i__an2i_up_neutral_open.png", "cmu_faces__kk49__kk49_up_angry_open.png"])
+@pytest.mark.parametrize(
+    "name", ["cmu_faces__an2i__an2i_up_neutral_open.png", "cmu_faces__kk49__kk49_up_angry_open.png"]
+)
 def test_small_raised_chin_face_far_back_is_told_to_come_closer_not_no_face(full_gate: QualityGate, name: str) -> None:
     img = quality_image("POSE_PITCH", name)
     h, w = img.shape[:2]
     small = cv2.resize(img, (int(w * 1.5), int(h * 1.5)), interpolation=cv2.INTER_AREA)
     frame = np.full((480, 640, 3), 110, np.uint8)  # a member far back in a terminal-sized frame
     y0, x0 = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
-    frame[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    frame[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
     full_gate.reset()
     v = full_gate.analyze(frame)
     assert "NO_FACE" not in v.failures and {"FACE_TOO_SMALL", "POSE_PITCH"} <= set(v.failures), v.failures

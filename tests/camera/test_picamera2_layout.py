@@ -32,8 +32,10 @@ OLD_WHEEL = "simplejpeg-1.6.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x8
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(sys.version_info[:2] != (3, 11) or os.uname().machine != "x86_64",
-                       reason="the numpy-1 simplejpeg wheel used as Debian's copy is cp311 x86-64"),
+    pytest.mark.skipif(
+        sys.version_info[:2] != (3, 11) or os.uname().machine != "x86_64",
+        reason="the numpy-1 simplejpeg wheel used as Debian's copy is cp311 x86-64",
+    ),
 ]
 
 PICAMERA2_STANDIN = {
@@ -41,7 +43,8 @@ PICAMERA2_STANDIN = {
     "picamera2/picamera2.py": (
         "import numpy as np\nimport libcamera\nfrom .encoders import JpegEncoder\n\n"
         "class Picamera2:\n    def __init__(self, camera_num=0):\n"
-        "        self.camera_manager = libcamera.CameraManager.singleton()\n"),
+        "        self.camera_manager = libcamera.CameraManager.singleton()\n"
+    ),
     "picamera2/encoders/__init__.py": "from .jpeg_encoder import JpegEncoder\n",
     "picamera2/encoders/jpeg_encoder.py": "import simplejpeg\n\nclass JpegEncoder:\n    codec = simplejpeg\n",
     "libcamera/__init__.py": "class CameraManager:\n    @staticmethod\n    def singleton():\n        return None\n",
@@ -61,8 +64,9 @@ def _lock_entry(name: str) -> str:
 
 
 def _pip(py: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(py), "-m", "pip", "--disable-pip-version-check", "-q", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(py), "-m", "pip", "--disable-pip-version-check", "-q", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +74,24 @@ def pi_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A --system-site-packages venv with the lock's numpy 2 and the simulated Debian system site."""
     base = tmp_path_factory.mktemp("pi-layout")
     wheels = base / "wheels"
-    got = _pip(Path(sys.executable), "download", "--no-deps", "--only-binary=:all:", "--platform",
-               "manylinux_2_24_x86_64", "--python-version", "3.11", "simplejpeg==1.6.6", "-d", str(wheels))
+    got = _pip(
+        Path(sys.executable),
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--platform",
+        "manylinux_2_24_x86_64",
+        "--python-version",
+        "3.11",
+        "simplejpeg==1.6.6",
+        "-d",
+        str(wheels),
+    )
     assert got.returncode == 0, f"cannot download {OLD_WHEEL} from PyPI: {got.stderr[-500:]}"
     wheel = wheels / OLD_WHEEL
     assert hashlib.sha256(wheel.read_bytes()).hexdigest() == (
-        "19e1bedda45128c561e01e4d286242bad452516d2157a51c122aff638b700b61"), "unexpected simplejpeg 1.6.6 wheel"
+        "19e1bedda45128c561e01e4d286242bad452516d2157a51c122aff638b700b61"
+    ), "unexpected simplejpeg 1.6.6 wheel"
     system = base / "usr-lib-python3-dist-packages"
     system.mkdir()
     with zipfile.ZipFile(wheel) as z:
@@ -86,8 +102,11 @@ def pi_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = base / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    site = Path(subprocess.check_output([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                        text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+        ).strip()
+    )
     (site / "zz-debian-dist-packages.pth").write_text(f"{system}\n")
     reqs = base / "numpy.txt"
     reqs.write_text(_lock_entry("numpy"))
@@ -97,9 +116,17 @@ def pi_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _import_picamera2(py: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(py), "-c", "from picamera2 import Picamera2; import numpy, simplejpeg; "
-                           "print(numpy.__version__, simplejpeg.__version__, simplejpeg.__file__)"],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            str(py),
+            "-c",
+            "from picamera2 import Picamera2; import numpy, simplejpeg; "
+            "print(numpy.__version__, simplejpeg.__version__, simplejpeg.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_bookworm_layout_breaks_then_setup_fix_makes_picamera2_import(pi_venv: Path) -> None:
@@ -126,8 +153,11 @@ def test_bookworm_layout_breaks_then_setup_fix_makes_picamera2_import(pi_venv: P
 
 def test_fix_reports_a_broken_picamera2_in_one_line(pi_venv: Path, tmp_path: Path) -> None:
     # libcamera missing (python3-libcamera not installed): the check fails with one clear line, no traceback.
-    site = Path(subprocess.check_output([str(pi_venv), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                        text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(pi_venv), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+        ).strip()
+    )
     blocker = site / "libcamera.py"
     blocker.write_text("raise ImportError('No module named _libcamera')\n")
     try:

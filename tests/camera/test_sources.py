@@ -51,7 +51,9 @@ def test_record_then_replay_round_trip(tmp_path: Path) -> None:
         for i in range(5):
             img = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
             originals.append(img)
-            rec.write(Frame(img, 10.0 + i * 0.04, i, {"ExposureTime": 1000 + i, "AnalogueGain": 1.5, "RingLight": 0.2 * i}))
+            rec.write(
+                Frame(img, 10.0 + i * 0.04, i, {"ExposureTime": 1000 + i, "AnalogueGain": 1.5, "RingLight": 0.2 * i})
+            )
     header = json.loads((out / "recording.json").read_text())
     assert header["format"] == "terminal-recording"
     replayed = list(ReplaySource(out))
@@ -120,8 +122,11 @@ def test_picamera2_backend_against_fake() -> None:
         assert f1.metadata["ExposureTime"] == 8000 and f1.metadata["AnalogueGain"] == 2.0
         assert f1.timestamp > f0.timestamp
         # Colour order: BGR888 in libcamera terms is R,G,B in memory, so no swap is needed.
-        ref = cv2.resize(cv2.cvtColor(cv2.imread(str(data(f"{CLIP}/frames/000000.jpg"))), cv2.COLOR_BGR2RGB),
-                         (320, 240), interpolation=cv2.INTER_AREA)
+        ref = cv2.resize(
+            cv2.cvtColor(cv2.imread(str(data(f"{CLIP}/frames/000000.jpg"))), cv2.COLOR_BGR2RGB),
+            (320, 240),
+            interpolation=cv2.INTER_AREA,
+        )
         assert np.abs(f0.image.astype(int) - ref.astype(int)).mean() < 2
         # Out-of-range control: logged, not raised, capture continues.
         src.set_controls({"ExposureTime": 10**9})

@@ -33,9 +33,11 @@ def clip_and_ref(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 def svc(tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]) -> Any:
     clip, _ = clip_and_ref
     cfg_file = tmp_path / "c.toml"
-    cfg_file.write_text(f'[terminal]\nid = "t-c"\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
-                        f'source = "{clip}"\nfps = 24.0\n[mqtt]\nenabled = false\nallow_insecure = true\n'
-                        f'[security]\nrequire_signed_commands = false\n[light]\npin_factory = "mock"\n')
+    cfg_file.write_text(
+        f'[terminal]\nid = "t-c"\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
+        f'source = "{clip}"\nfps = 24.0\n[mqtt]\nenabled = false\nallow_insecure = true\n'
+        f'[security]\nrequire_signed_commands = false\n[light]\npin_factory = "mock"\n'
+    )
     s = build_services(load_config(cfg_file), default_source_factory, mock_factory(), lambda _t: None)
     yield s
     s.gate.close()  # MediaPipe's landmarker must be closed, not left to the garbage collector
@@ -91,7 +93,8 @@ def test_timeout_s_is_honoured(svc: Services, clip_and_ref: Any) -> None:
 
 
 def test_a_light_fault_ends_the_session_with_a_result_and_never_the_daemon(
-        svc: Services, clip_and_ref: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc: Services, clip_and_ref: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from terminal.light.controller import LightController
 
     coord = SessionCoordinator(svc, Alarms())
@@ -124,8 +127,9 @@ def test_full_disk_refuses_new_sessions_with_an_alarm_and_recovers(svc: Services
         for prefix in ("a", "r-", "r-full", "r-full-", "r-full-2", "s", "z"):
             for i in range(500):
                 try:
-                    db.execute("INSERT INTO requests VALUES (?, '', 'answered', 0, 0, ?)", (f"{prefix}{size}.{i}",
-                                                                                            "x" * size))
+                    db.execute(
+                        "INSERT INTO requests VALUES (?, '', 'answered', 0, 0, ?)", (f"{prefix}{size}.{i}", "x" * size)
+                    )
                 except sqlite3.OperationalError:
                     break
     with pytest.raises(CommandError) as err:

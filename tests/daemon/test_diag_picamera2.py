@@ -13,7 +13,9 @@ import pytest
 
 from terminal.diagnostics.system import check_versions, picamera2_problem
 
-ABI_ERROR = "numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, got 88 from PyObject"
+ABI_ERROR = (
+    "numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, got 88 from PyObject"
+)
 
 
 def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:

@@ -57,8 +57,9 @@ def sim(extra: str = "") -> str:
 
 @pytest.mark.slow
 @pytest.mark.broker
-def test_diagnose_json_passes_on_healthy_terminal(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto],
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnose_json_passes_on_healthy_terminal(
+    tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto], capsys: pytest.CaptureFixture[str]
+) -> None:
     broker = mosquitto_factory()
     cfg_file = write_config(tmp_path, make_config(tmp_path, [broker.url]))
     snap = tmp_path / "snap.jpg"
@@ -146,8 +147,9 @@ class StaleSource(HangingSource):
 def test_hung_camera_fails_within_the_timeout(tmp_path: Path) -> None:
     source = HangingSource()
     try:
-        report = run_diagnostics(make_config(tmp_path), source=source, only=["camera", "light"],
-                                 limits=DiagnoseLimits(camera_timeout_s=0.5))
+        report = run_diagnostics(
+            make_config(tmp_path), source=source, only=["camera", "light"], limits=DiagnoseLimits(camera_timeout_s=0.5)
+        )
     finally:
         source.release.set()
     assert report.get("camera").status == "fail" and "hangs" in report.get("camera").summary
@@ -185,15 +187,17 @@ def test_corrupt_and_missing_models_fail(tmp_path: Path) -> None:
 
 
 @pytest.mark.broker
-def test_mqtt_failures(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto],
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mqtt_failures(
+    tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto], monkeypatch: pytest.MonkeyPatch
+) -> None:
     broker = mosquitto_factory(users={"t-diag": "right", "other": "pw"})
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "right")
     ok = run_diagnostics(make_config(tmp_path, [broker.url], mqtt={"username": "t-diag"}), only=["mqtt"])
     assert ok.get("mqtt").status == "pass"
     # Failover broker down: still works, but says so.
-    down = run_diagnostics(make_config(tmp_path, [broker.url, "mqtt://127.0.0.1:1"], mqtt={"username": "t-diag"}),
-                           only=["mqtt"]).get("mqtt")
+    down = run_diagnostics(
+        make_config(tmp_path, [broker.url, "mqtt://127.0.0.1:1"], mqtt={"username": "t-diag"}), only=["mqtt"]
+    ).get("mqtt")
     assert down.status == "warn" and "Connection refused" in down.summary
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "wrong")
     bad_pw = run_diagnostics(make_config(tmp_path, [broker.url], mqtt={"username": "t-diag"}), only=["mqtt"])
@@ -253,16 +257,20 @@ def fake_vcgencmd(tmp_path: Path, bits: str) -> str:
     return str(exe)
 
 
-@pytest.mark.parametrize(("millideg", "bits", "status", "text"), [
-    (45000, "0x0", "pass", "45.0 °C"),
-    (74000, "0x0", "warn", "74.0 °C"),
-    (91000, "0x0", "fail", "ventilation"),
-    (50000, "0x50005", "fail", "NOW: under-voltage, throttled"),
-    (50000, "0x50000", "warn", "since boot: under-voltage, throttled"),
-])
+@pytest.mark.parametrize(
+    ("millideg", "bits", "status", "text"),
+    [
+        (45000, "0x0", "pass", "45.0 °C"),
+        (74000, "0x0", "warn", "74.0 °C"),
+        (91000, "0x0", "fail", "ventilation"),
+        (50000, "0x50005", "fail", "NOW: under-voltage, throttled"),
+        (50000, "0x50000", "warn", "since boot: under-voltage, throttled"),
+    ],
+)
 def test_thermal(tmp_path: Path, millideg: int, bits: str, status: str, text: str) -> None:
-    check = diag_system.check_thermal(DiagnoseLimits(), sys_root=thermal_root(tmp_path, millideg),
-                                      vcgencmd=fake_vcgencmd(tmp_path, bits))
+    check = diag_system.check_thermal(
+        DiagnoseLimits(), sys_root=thermal_root(tmp_path, millideg), vcgencmd=fake_vcgencmd(tmp_path, bits)
+    )
     assert check.status == status and text in check.summary
 
 

@@ -22,7 +22,8 @@ def clip_and_ref(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 
 
 def test_each_fault_once_every_accepted_request_gets_exactly_one_result(
-        tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]) -> None:
+    tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]
+) -> None:
     """SIGKILL mid-session and right after the result event, broker restart, link cut, link stall."""
     require_mosquitto()
     clip, ref = clip_and_ref
@@ -34,7 +35,8 @@ def test_each_fault_once_every_accepted_request_gets_exactly_one_result(
 
 
 def test_hostile_commands_a_full_disk_and_a_diagnose_flood_never_silence_the_terminal(
-        tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]) -> None:
+    tmp_path: Path, clip_and_ref: tuple[Path, dict[str, Any]]
+) -> None:
     require_mosquitto()
     clip, ref = clip_and_ref
     fig = FuzzRun(tmp_path, clip, ref, seed=5, watchdog_s=2.0).run(240)

@@ -120,16 +120,26 @@ def test_dry_run_changes_nothing(tmp_path: Path, tools: None) -> None:
     prefix = tmp_path / "untouched"
     out = install("--prefix", str(prefix), "--skip-venv", "--dry-run").stdout
     assert not prefix.exists()
-    for step in ("systemd-sysusers", "terminal.service", "config.toml", "systemd-tmpfiles", "60-terminal.rules",
-                 "include terminal.txt", "systemctl --root"):
+    for step in (
+        "systemd-sysusers",
+        "terminal.service",
+        "config.toml",
+        "systemd-tmpfiles",
+        "60-terminal.rules",
+        "include terminal.txt",
+        "systemctl --root",
+    ):
         assert step in out, step
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--terminal-id", "bad id!"], "--terminal-id"),
-    (["--camera", "webcam"], "--camera"),
-    (["--frobnicate"], "unknown option"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--terminal-id", "bad id!"], "--terminal-id"),
+        (["--camera", "webcam"], "--camera"),
+        (["--frobnicate"], "unknown option"),
+    ],
+)
 def test_bad_options_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
     proc = install("--prefix", str(tmp_path / "r"), "--skip-venv", *args, check=False)
     assert proc.returncode == 2 and message in proc.stderr
@@ -142,8 +152,20 @@ def test_prefix_install_refuses_to_build_a_venv(tmp_path: Path, tools: None) -> 
 
 
 def test_setup_sh_delegates(tmp_path: Path) -> None:
-    proc = subprocess.run(["bash", str(REPO / "setup.sh"), "--install-service", "--prefix", str(tmp_path / "r"),
-                           "--skip-venv", "--dry-run"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            "bash",
+            str(REPO / "setup.sh"),
+            "--install-service",
+            "--prefix",
+            str(tmp_path / "r"),
+            "--skip-venv",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "systemd-sysusers" in proc.stdout
     assert not (tmp_path / "r").exists()
 
@@ -177,6 +199,7 @@ def test_kiosk_installed_when_enabled(tmp_path: Path, tools: None) -> None:
     url = (tmp_path / "etc/systemd/system/terminal-kiosk.service.d/url.conf").read_text()
     assert "KIOSK_URL=http://127.0.0.1:8181/" in url
 
+
 def test_demo_state_is_never_installed(tmp_path: Path, tools: None) -> None:
     """var/ (the README demo's ref.json template, outbox, key) and any stray state never reach /opt/terminal."""
     src = tmp_path / "src"
@@ -188,8 +211,13 @@ def test_demo_state_is_never_installed(tmp_path: Path, tools: None) -> None:
     (src / "outbox.sqlite").write_text("results")
     (src / "terminal" / "stray_key.pem").write_text("key")
     prefix = tmp_path / "root"
-    subprocess.run(["bash", str(src / "firmware" / "install.sh"), "--prefix", str(prefix), "--skip-venv"],
-                   check=True, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        ["bash", str(src / "firmware" / "install.sh"), "--prefix", str(prefix), "--skip-venv"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     opt = prefix / "opt/terminal"
     assert (opt / "terminal/daemon/app.py").is_file()
     assert not (opt / "var").exists() and not (opt / "outbox.sqlite").exists()

@@ -54,8 +54,12 @@ def entry(journald: DatagramListener) -> dict[str, bytes]:
 
 
 def test_record_becomes_journal_fields(journald: DatagramListener, jlog: logging.Logger) -> None:
-    jlog.warning("session %s ended: %s", "s-1", "no_match",
-                 extra={"journal": {"SESSION_ID": "s-1", "RESULT": "no_match", "REASON": "POSE_YAW"}})
+    jlog.warning(
+        "session %s ended: %s",
+        "s-1",
+        "no_match",
+        extra={"journal": {"SESSION_ID": "s-1", "RESULT": "no_match", "REASON": "POSE_YAW"}},
+    )
     e = entry(journald)
     assert e["MESSAGE"] == b"session s-1 ended: no_match"
     assert e["PRIORITY"] == b"4"
@@ -67,8 +71,18 @@ def test_record_becomes_journal_fields(journald: DatagramListener, jlog: logging
     assert (e["SESSION_ID"], e["RESULT"], e["REASON"]) == (b"s-1", b"no_match", b"POSE_YAW")
 
 
-@pytest.mark.parametrize(("level", "prio"), [(logging.DEBUG, 7), (logging.INFO, 6), (logging.WARNING, 4),
-                                             (logging.ERROR, 3), (logging.CRITICAL, 2), (25, 4), (55, 2)])
+@pytest.mark.parametrize(
+    ("level", "prio"),
+    [
+        (logging.DEBUG, 7),
+        (logging.INFO, 6),
+        (logging.WARNING, 4),
+        (logging.ERROR, 3),
+        (logging.CRITICAL, 2),
+        (25, 4),
+        (55, 2),
+    ],
+)
 def test_priorities(level: int, prio: int) -> None:
     assert priority_of(level) == prio
 
@@ -89,8 +103,7 @@ def test_multiline_message_uses_binary_safe_encoding(journald: DatagramListener,
     assert e["PRIORITY"] == b"3"
 
 
-@given(st.lists(st.tuples(st.from_regex(r"[A-Z][A-Z0-9_]{0,20}", fullmatch=True), st.binary(max_size=64)),
-                max_size=8))
+@given(st.lists(st.tuples(st.from_regex(r"[A-Z][A-Z0-9_]{0,20}", fullmatch=True), st.binary(max_size=64)), max_size=8))
 def test_encode_decode_round_trip(fields: list[tuple[str, bytes]]) -> None:
     assert decode_fields(encode_fields(fields)) == fields
 
@@ -122,9 +135,20 @@ def test_huge_record_goes_through_a_sealed_memfd(journald: DatagramListener, jlo
 
 def test_guard_redacts_biometric_data(journald: DatagramListener, jlog: logging.Logger) -> None:
     embedding = np.random.default_rng(0).normal(size=128).astype(np.float32)
-    jlog.info("matched with %s", embedding,
-              extra={"journal": {"SESSION_ID": "s-2", "EMBEDDING": "0.1,0.2", "face_image": "x",
-                                 "LANDMARKS": [[0.1, 0.2]] * 478, "SCORE": 0.83, "RAW": b"\xff\xd8"}})
+    jlog.info(
+        "matched with %s",
+        embedding,
+        extra={
+            "journal": {
+                "SESSION_ID": "s-2",
+                "EMBEDDING": "0.1,0.2",
+                "face_image": "x",
+                "LANDMARKS": [[0.1, 0.2]] * 478,
+                "SCORE": 0.83,
+                "RAW": b"\xff\xd8",
+            }
+        },
+    )
     payload = journald.receive()
     assert payload is not None
     assert b"0.1,0.2" not in payload and b"\xff\xd8" not in payload and b"0.2]" not in payload
@@ -136,11 +160,21 @@ def test_guard_redacts_biometric_data(journald: DatagramListener, jlog: logging.
     assert set(e["REDACTED"].decode().split(",")) == {"args", "EMBEDDING", "face_image", "LANDMARKS", "RAW"}
 
 
-@pytest.mark.parametrize(("value", "bad"), [
-    (np.zeros((4, 4, 3), np.uint8), True), (b"jpeg", True), (bytearray(3), True), (memoryview(b"a"), True),
-    ([0.5] * 128, True), ([[1, 2]] * 20, True), ("a string", False), (0.83, False), ([1, 2, 3], False),
-    (["reason"] * 30, False),
-])
+@pytest.mark.parametrize(
+    ("value", "bad"),
+    [
+        (np.zeros((4, 4, 3), np.uint8), True),
+        (b"jpeg", True),
+        (bytearray(3), True),
+        (memoryview(b"a"), True),
+        ([0.5] * 128, True),
+        ([[1, 2]] * 20, True),
+        ("a string", False),
+        (0.83, False),
+        ([1, 2, 3], False),
+        (["reason"] * 30, False),
+    ],
+)
 def test_looks_biometric(value: object, bad: bool) -> None:
     assert looks_biometric(value) is bad
 
@@ -169,8 +203,9 @@ def test_stream_fallback_keeps_fields_and_prefixes() -> None:
     assert stream.getvalue() == "<3>test.journal.stream: session ended [RESULT=error IMAGE=<redacted>]\n<3>detail\n"
 
 
-def test_setup_logging_picks_the_journal_under_systemd(journald: DatagramListener,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setup_logging_picks_the_journal_under_systemd(
+    journald: DatagramListener, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import terminal.daemon.journal as journal
 
     st_ = os.fstat(2)

@@ -20,16 +20,33 @@ DEMO = REPO / "examples" / "demo.toml"
 
 
 def terminal(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "terminal", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_demo_walkup_session_lands_in_the_outbox(tmp_path: Path) -> None:
     frames = data("videos/blink_selfie/frames")
     ref = tmp_path / "ref.json"
     assert main(["enroll", str(frames / "000005.jpg"), "--out", str(ref)]) == 0
-    r = terminal("run", "--config", str(DEMO), "--source", f"replay:{frames}", "--walkup-reference", str(ref),
-                 "--state-dir", str(tmp_path / "var"), "--max-sessions", "1")
+    r = terminal(
+        "run",
+        "--config",
+        str(DEMO),
+        "--source",
+        f"replay:{frames}",
+        "--walkup-reference",
+        str(ref),
+        "--state-dir",
+        str(tmp_path / "var"),
+        "--max-sessions",
+        "1",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     with Outbox(tmp_path / "var" / "outbox.sqlite") as ob:  # nothing listens on the demo's broker address
@@ -43,8 +60,9 @@ def test_demo_walkup_session_lands_in_the_outbox(tmp_path: Path) -> None:
 def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
     empty = tmp_path / "models"
     empty.mkdir()
-    r = terminal("run", "--config", str(DEMO), "--state-dir", str(tmp_path / "var"),
-                 env={"TERMINAL_MODELS_DIR": str(empty)})
+    r = terminal(
+        "run", "--config", str(DEMO), "--state-dir", str(tmp_path / "var"), env={"TERMINAL_MODELS_DIR": str(empty)}
+    )
     assert r.returncode == 72  # EX_OSFILE: systemd restarts it; the journal says what is missing
     err = [line for line in r.stderr.splitlines() if line.startswith("terminal run: error:")]
     assert len(err) == 1 and "face_landmarker.task" in err[0] and "setup.sh" in err[0]

@@ -73,12 +73,25 @@ def write_config(tmp: Path, broker: Mosquitto, source: Path, keep_images: bool =
     else:
         mqtt = [f'brokers = ["{broker.url}"]', "allow_insecure = true"]
     lines = [
-        "[terminal]", f'id = "{TID}"', f'state_dir = "{tmp / "state"}"', f"keep_images = {str(keep_images).lower()}",
-        "[camera]", 'backend = "replay"', f'source = "{source}"', "fps = 24.0",
-        "[security]", f'central_public_keys = ["{central_pub}"]',
-        "[mqtt]", *mqtt, "health_interval_s = 2.0", "require_deadline = false", "backoff_max_s = 1.0",
-        "[light]", 'pin_factory = "mock"',
-        "[session]", "timeout_s = 20.0",
+        "[terminal]",
+        f'id = "{TID}"',
+        f'state_dir = "{tmp / "state"}"',
+        f"keep_images = {str(keep_images).lower()}",
+        "[camera]",
+        'backend = "replay"',
+        f'source = "{source}"',
+        "fps = 24.0",
+        "[security]",
+        f'central_public_keys = ["{central_pub}"]',
+        "[mqtt]",
+        *mqtt,
+        "health_interval_s = 2.0",
+        "require_deadline = false",
+        "backoff_max_s = 1.0",
+        "[light]",
+        'pin_factory = "mock"',
+        "[session]",
+        "timeout_s = 20.0",
     ]
     for k, v in extra.items():
         lines.append(f"{k} = {v}")
@@ -92,14 +105,23 @@ class Daemon:
 
     def __init__(self, config: Path, watchdog_s: float = 2.0) -> None:
         self.notify = DatagramListener()
-        env = {**os.environ, "NOTIFY_SOCKET": self.notify.env_value, "WATCHDOG_USEC": str(int(watchdog_s * 1e6)),
-               "PYTHONUNBUFFERED": "1", "TERMINAL_MQTT_PASSWORD": TERMINAL_PASSWORD}
+        env = {
+            **os.environ,
+            "NOTIFY_SOCKET": self.notify.env_value,
+            "WATCHDOG_USEC": str(int(watchdog_s * 1e6)),
+            "PYTHONUNBUFFERED": "1",
+            "TERMINAL_MQTT_PASSWORD": TERMINAL_PASSWORD,
+        }
         env.pop("WATCHDOG_PID", None)
         self.log = config.parent / "daemon.log"
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config",
-                                      str(config)], env=env, cwd=REPO, stdout=self.log.open("wb"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config", str(config)],
+            env=env,
+            cwd=REPO,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
         self.lines: list[str] = []
 
     def wait_for(self, prefix: str, timeout: float = 60.0) -> str:
@@ -111,7 +133,9 @@ class Daemon:
                     return line
             if self.proc.poll() is not None:
                 break
-        raise AssertionError(f"no {prefix!r} from the daemon; got {self.lines[-10:]}; log:\n{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"no {prefix!r} from the daemon; got {self.lines[-10:]}; log:\n{self.log.read_text()[-3000:]}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> tuple[int, float]:
         t0 = time.monotonic()
@@ -132,7 +156,8 @@ def command(central: Central, name: str, body: dict[str, Any], signed: bool = Tr
 
 
 def test_verify_command_in_events_and_one_result_out(
-        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
+    tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path
+) -> None:
     broker = mosquitto_factory(tls=True, users={TID: TERMINAL_PASSWORD})  # the documented broker config and ACL
     central = Central(broker, f"terminal/{TID}/#")
     d = Daemon(write_config(tmp_path, broker, live_clip, keep_images=True))
@@ -170,8 +195,9 @@ def test_verify_command_in_events_and_one_result_out(
         assert all(e.get("request_id") == "r-001" for e in events if "request_id" in e)
         # Health: camera, light, outbox, versions, as the operator sees them.
         # (the PUBACK of the result may be committed just after a health message: wait for the one after it)
-        health = central.wait_for("health", lambda p: p.get("sessions_done", 0) >= 1
-                                  and p.get("outbox", {}).get("depth") == 0)[0]
+        health = central.wait_for(
+            "health", lambda p: p.get("sessions_done", 0) >= 1 and p.get("outbox", {}).get("depth") == 0
+        )[0]
         assert health["camera"]["state"] == "up" and health["camera"]["fps"] > 0
         assert health["light"]["available"] is True and health["outbox"]["depth"] == 0
         assert health["versions"]["terminal"] and "cpu_temp_c" in health and health["uptime_s"] > 0
@@ -191,7 +217,8 @@ def test_verify_command_in_events_and_one_result_out(
 
 
 def test_sigterm_mid_session_sends_cancelled_and_exits_zero(
-        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any]) -> None:
+    tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any]
+) -> None:
     broker = mosquitto_factory()
     central = Central(broker, f"terminal/{TID}/#")
     no_face = write_recording(video_frames("pyfeat_no_face", 0, 60, fps=24.0), tmp_path / "noface")
@@ -252,8 +279,10 @@ def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> 
     os.mkfifo(rec / "frozen.png")
     (rec / "frames.jsonl").write_text("\n".join([*lines, json.dumps(fifo_line)]) + "\n")
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[terminal]\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
-                   f'source = "{rec}"\nfps = 24.0\n[mqtt]\nenabled = false\n[light]\npin_factory = "mock"\n')
+    cfg.write_text(
+        f'[terminal]\nstate_dir = "{tmp_path / "state"}"\n[camera]\nbackend = "replay"\n'
+        f'source = "{rec}"\nfps = 24.0\n[mqtt]\nenabled = false\n[light]\npin_factory = "mock"\n'
+    )
     d = Daemon(cfg, watchdog_s=0.4)
     try:
         d.wait_for("READY=1")
@@ -267,7 +296,9 @@ def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> 
                 writer = os.open(rec / "frozen.png", os.O_WRONLY | os.O_NONBLOCK)
                 break
             except OSError:
-                assert time.monotonic() < deadline and d.proc.poll() is None, "the camera never reached the frozen frame"
+                assert time.monotonic() < deadline and d.proc.poll() is None, (
+                    "the camera never reached the frozen frame"
+                )
                 time.sleep(0.05)
         assert pings_stop(d, period=0.4), "the watchdog kept being fed while read() hung"
         # three more watchdog periods without a ping: systemd would have killed and restarted the service by now
@@ -281,7 +312,8 @@ def test_frozen_camera_stops_watchdog_pings(tmp_path: Path, live_clip: Path) -> 
 
 
 def test_camera_failure_is_reported_retried_and_recovers(
-        tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path) -> None:
+    tmp_path: Path, mosquitto_factory: Any, reference: dict[str, Any], live_clip: Path
+) -> None:
     """An unplugged camera (reads fail) is reported and retried while the rest keeps serving; it comes back."""
     import shutil
 
@@ -290,8 +322,13 @@ def test_camera_failure_is_reported_retried_and_recovers(
     rec = tmp_path / "cam"
     shutil.copytree(live_clip, rec)
     cfg = write_config(tmp_path, broker, rec)
-    cfg.write_text(cfg.read_text().replace("[terminal]", "[daemon]\ncamera_retry_min_s = 0.2\ncamera_retry_max_s = 0.4\n"
-                                           "camera_down_grace_s = 1.5\ncommand_wait_s = 0.5\n[terminal]"))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "[terminal]",
+            "[daemon]\ncamera_retry_min_s = 0.2\ncamera_retry_max_s = 0.4\n"
+            "camera_down_grace_s = 1.5\ncommand_wait_s = 0.5\n[terminal]",
+        )
+    )
     d = Daemon(cfg, watchdog_s=0.4)
     try:
         d.wait_for("READY=1")

@@ -82,16 +82,19 @@ def test_newline_in_value_is_refused(listener: DatagramListener) -> None:
     assert listener.receive(0.05) is None
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({}, None),
-    ({"WATCHDOG_USEC": "30000000"}, 30.0),
-    ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "4242"}, 0.5),
-    ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "1"}, None),  # armed for another process
-    ({"WATCHDOG_USEC": "0"}, None),
-    ({"WATCHDOG_USEC": "-5"}, None),
-    ({"WATCHDOG_USEC": "soon"}, None),
-    ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "me"}, None),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"WATCHDOG_USEC": "30000000"}, 30.0),
+        ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "4242"}, 0.5),
+        ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "1"}, None),  # armed for another process
+        ({"WATCHDOG_USEC": "0"}, None),
+        ({"WATCHDOG_USEC": "-5"}, None),
+        ({"WATCHDOG_USEC": "soon"}, None),
+        ({"WATCHDOG_USEC": "500000", "WATCHDOG_PID": "me"}, None),
+    ],
+)
 def test_watchdog_interval(env: dict[str, str], expected: float | None) -> None:
     assert watchdog_interval(env, pid=4242) == expected
 

@@ -97,20 +97,24 @@ def test_reload_config_accepts_a_valid_change(tmp_path: Path) -> None:
 
 def test_reload_cannot_make_the_terminal_anonymous(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('[mqtt]\nenabled = false\n')
+    path.write_text("[mqtt]\nenabled = false\n")
     current = load_config(path)
     path.write_text('[mqtt]\nbrokers = ["mqtt://10.0.0.1:1883"]\n[security]\nrequire_signed_commands = false\n')
     kept, error = reload_config(path, current)
     assert kept is current and error is not None and "anonymous" in error and "cleartext" in error
 
 
-@pytest.mark.parametrize(("text", "expect"), [
-    ('[camera]\nfps = -3\n', "camera.fps"),
-    ('[camera]\nfpz = 3\n', "unknown key 'camera.fpz'"),
-    ('[camera\n', "not valid TOML"),
-])
-def test_reload_config_keeps_the_old_config_on_error(tmp_path: Path, text: str, expect: str,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("[camera]\nfps = -3\n", "camera.fps"),
+        ("[camera]\nfpz = 3\n", "unknown key 'camera.fpz'"),
+        ("[camera\n", "not valid TOML"),
+    ],
+)
+def test_reload_config_keeps_the_old_config_on_error(
+    tmp_path: Path, text: str, expect: str, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[terminal]\nid = "t-01"\n')
     current = load_config(path)

@@ -63,8 +63,9 @@ def local_copy(tmp_path: Path, extra: str = "") -> Path:
 
 def test_systemd_analyze_verify_prints_nothing(tmp_path: Path) -> None:
     exe = need_systemd_analyze()
-    proc = subprocess.run([exe, "verify", "--man=no", str(local_copy(tmp_path))],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [exe, "verify", "--man=no", str(local_copy(tmp_path))], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0
     assert proc.stdout == "" and proc.stderr == ""
 
@@ -80,8 +81,9 @@ def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
 
 def exposure(exe: str, unit: Path) -> float:
     """The overall exposure score of ``systemd-analyze security --offline=true``."""
-    proc = subprocess.run([exe, "security", "--offline=true", "--no-pager", str(unit)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [exe, "security", "--offline=true", "--no-pager", str(unit)], capture_output=True, text=True, timeout=60
+    )
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", proc.stdout + proc.stderr)
     assert m, proc.stdout + proc.stderr
     return float(m.group(1))
@@ -99,8 +101,14 @@ def test_security_score_would_notice_a_regression(tmp_path: Path) -> None:
     exe = need_systemd_analyze()
     weakened = tmp_path / "weak.service"
     text = local_copy(tmp_path).read_text()
-    for key in ("ProtectSystem=strict", "NoNewPrivileges=yes", "SystemCallFilter=@system-service",
-                "CapabilityBoundingSet=\n", "PrivateUsers=yes", "RestrictNamespaces=yes"):
+    for key in (
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "SystemCallFilter=@system-service",
+        "CapabilityBoundingSet=\n",
+        "PrivateUsers=yes",
+        "RestrictNamespaces=yes",
+    ):
         text = text.replace(key, "")
     weakened.write_text(text)
     assert exposure(exe, weakened) > MAX_EXPOSURE
@@ -116,16 +124,32 @@ def test_unit_has_what_the_issue_requires() -> None:
     assert one["ExecStart"] == f"{INSTALLED_BIN} run"
     assert one["User"] == "terminal" and set(one["SupplementaryGroups"].split()) == {"video", "gpio", "audio"}
     assert one["StateDirectory"] == "terminal" and one["ConfigurationDirectory"] == "terminal"
-    assert d["LoadCredential"] == ["mqtt_password:/etc/terminal/credentials/mqtt_password",
-                                   "terminal_key:/etc/terminal/credentials/terminal_key"]
-    for key, value in [("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("NoNewPrivileges", "yes"),
-                       ("PrivateTmp", "yes"), ("DevicePolicy", "closed"), ("MemoryDenyWriteExecute", "yes"),
-                       ("UMask", "0077"), ("CapabilityBoundingSet", ""), ("LimitCORE", "0")]:
+    assert d["LoadCredential"] == [
+        "mqtt_password:/etc/terminal/credentials/mqtt_password",
+        "terminal_key:/etc/terminal/credentials/terminal_key",
+    ]
+    for key, value in [
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", "yes"),
+        ("NoNewPrivileges", "yes"),
+        ("PrivateTmp", "yes"),
+        ("DevicePolicy", "closed"),
+        ("MemoryDenyWriteExecute", "yes"),
+        ("UMask", "0077"),
+        ("CapabilityBoundingSet", ""),
+        ("LimitCORE", "0"),
+    ]:
         assert one[key] == value, key
     assert one["RestrictAddressFamilies"].split() == ["AF_UNIX", "AF_INET", "AF_INET6"]
     devices = {v.split()[0] for v in d["DeviceAllow"]}
-    assert devices == {"char-video4linux", "char-media", "char-dma_heap", "char-gpiochip", "char-gpiomem",
-                       "char-alsa"}  # alsa: voice prompts (aplay)
+    assert devices == {
+        "char-video4linux",
+        "char-media",
+        "char-dma_heap",
+        "char-gpiochip",
+        "char-gpiomem",
+        "char-alsa",
+    }  # alsa: voice prompts (aplay)
     # The exit code RestartPreventExitStatus names is the one `terminal config check` really uses.
     from terminal.errors import ConfigError
 
@@ -141,20 +165,38 @@ def test_exec_start_pre_command_checks_the_config(tmp_path: Path) -> None:
     # (as shipped it is refused: anonymous, and no central key to verify commands; tests/security/test_policy.py).
     central = tmp_path / "central.pub.pem"
     central.write_text(keys.public_pem(keys.generate().public_key()))
-    good.write_text((REPO / "config.example.toml").read_text()
-                    .replace('# username = "shop-7"', 'username = "shop-7"')
-                    .replace('"/etc/terminal/central.pub.pem"', f'"{central}"'))
+    good.write_text(
+        (REPO / "config.example.toml")
+        .read_text()
+        .replace('# username = "shop-7"', 'username = "shop-7"')
+        .replace('"/etc/terminal/central.pub.pem"', f'"{central}"')
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text('[camera]\nfps = "fast"\n')
     env = dict(os.environ)
-    ok = subprocess.run([str(exe), "config", "check"], env={**env, "TERMINAL_CONFIG": str(good)},
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [str(exe), "config", "check"],
+        env={**env, "TERMINAL_CONFIG": str(good)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
-    ko = subprocess.run([str(exe), "config", "check"], env={**env, "TERMINAL_CONFIG": str(bad)},
-                        capture_output=True, text=True, timeout=60)
+    ko = subprocess.run(
+        [str(exe), "config", "check"],
+        env={**env, "TERMINAL_CONFIG": str(bad)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ko.returncode == 78 and "camera.fps" in ko.stderr
-    shipped = subprocess.run([str(exe), "config", "check", str(REPO / "config.example.toml")], env=env,
-                             capture_output=True, text=True, timeout=60)
+    shipped = subprocess.run(
+        [str(exe), "config", "check", str(REPO / "config.example.toml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shipped.returncode == 78 and "anonymous" in shipped.stderr and "central.pub.pem" in shipped.stderr
 
 
@@ -195,8 +237,9 @@ def run_payload(sandboxed: bool, *args: str) -> dict[str, object]:
     cmd = [sys.executable, "-c", PAYLOAD, *args]
     if sandboxed:
         cmd = [sys.executable, "-m", "tests.daemon.sandbox", "--", *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO))
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -264,6 +307,7 @@ print(os.getgroups(), open(sys.argv[1]).read())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[65534] frame"
     # Control: without the group the same read is refused.
-    denied = subprocess.run([sys.executable, "-c", script.replace("[4242]", "[]"), str(node)],
-                            capture_output=True, text=True, timeout=30)
+    denied = subprocess.run(
+        [sys.executable, "-c", script.replace("[4242]", "[]"), str(node)], capture_output=True, text=True, timeout=30
+    )
     assert denied.returncode != 0 and "Permission denied" in denied.stderr

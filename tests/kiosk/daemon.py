@@ -33,7 +33,7 @@ def fill(img: np.ndarray) -> np.ndarray:
     s = max(W / w, H / h)
     big = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
     y0, x0 = (big.shape[0] - H) // 2, (big.shape[1] - W) // 2
-    return np.ascontiguousarray(big[y0:y0 + H, x0:x0 + W])
+    return np.ascontiguousarray(big[y0 : y0 + H, x0 : x0 + W])
 
 
 def live_clip_at(clip: str, fps: float = FPS) -> list[Frame]:
@@ -74,14 +74,27 @@ def write_clip(frames: list[Frame], path: Path) -> Path:
 CENTRAL_KEY = keys.generate()  # the central system's key: the tests' verify commands are signed with it
 
 
-def kiosk_config(tmp: Path, clip: Path, *, port: int, broker_port: int | None = None, walkup: Path | None = None,
-                 extra: dict[str, dict[str, str]] | None = None, tid: str = "kiosk-t1") -> Path:
+def kiosk_config(
+    tmp: Path,
+    clip: Path,
+    *,
+    port: int,
+    broker_port: int | None = None,
+    walkup: Path | None = None,
+    extra: dict[str, dict[str, str]] | None = None,
+    tid: str = "kiosk-t1",
+) -> Path:
     """Replay camera (realtime, looping), mock GPIO, kiosk on ``port``, MQTT to ``broker_port`` (or nowhere)."""
     sections: dict[str, dict[str, str]] = {
         "terminal": {"id": f'"{tid}"', "state_dir": f'"{tmp / "state"}"'},
         "camera": {"backend": '"replay"', "source": f'"{clip}"', "fps": str(FPS)},
-        "mqtt": {"brokers": f'["mqtt://127.0.0.1:{broker_port or free_port()}"]', "require_deadline": "false",
-                 "backoff_max_s": "1.0", "health_interval_s": "30.0", "allow_insecure": "true"},
+        "mqtt": {
+            "brokers": f'["mqtt://127.0.0.1:{broker_port or free_port()}"]',
+            "require_deadline": "false",
+            "backoff_max_s": "1.0",
+            "health_interval_s": "30.0",
+            "allow_insecure": "true",
+        },
         "security": {"central_public_keys": f'["{central_pub(tmp)}"]'},
         "light": {"pin_factory": '"mock"'},
         "session": {"timeout_s": "30.0", "challenge_time_s": "12.0"},
@@ -113,8 +126,13 @@ class KioskDaemon:
         self.url = f"http://127.0.0.1:{port}/"
         self.log = log
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", level, "run", "--config",
-                                      str(config)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "terminal", "--log-level", level, "run", "--config", str(config)],
+            cwd=REPO,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_port(port, timeout=90)
         except TimeoutError:

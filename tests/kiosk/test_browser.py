@@ -87,8 +87,11 @@ class Watcher:
         return s
 
     def until(self, pred: Any, timeout: float, what: str) -> dict[str, Any]:
-        return wait_until(lambda: (lambda s: s if pred(s) else None)(self.poll()), timeout,
-                          f"{what}; page showed {[(x['state'], x['instruction'], x['liveness']) for x in self.seen[-8:]]}")
+        return wait_until(
+            lambda: (lambda s: s if pred(s) else None)(self.poll()),
+            timeout,
+            f"{what}; page showed {[(x['state'], x['instruction'], x['liveness']) for x in self.seen[-8:]]}",
+        )
 
 
 def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
@@ -96,8 +99,9 @@ def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
     clip = write_clip(walkup_story(), tmp_path / "walkup")
     port = free_port()
     # The voice speaks on ALSA's null device (CI has no sound card): the daemon log names each prompt.
-    cfg = kiosk_config(tmp_path, clip, port=port, walkup=reference,
-                       extra={"voice": {"enabled": "true", "device": '"null"'}})
+    cfg = kiosk_config(
+        tmp_path, clip, port=port, walkup=reference, extra={"voice": {"enabled": "true", "device": '"null"'}}
+    )
     d = KioskDaemon(cfg, port, tmp_path / "daemon.log", level="debug")
     try:
         with chromium(tmp_path / "profile") as driver:
@@ -111,19 +115,26 @@ def test_walkup_story_in_chromium(tmp_path: Path, reference: Path) -> None:
             assert smallest >= 24, f"text of {smallest}px in {where} at 800x480"
             shot(driver, "idle", tmp_path)
             resize(driver, 1920, 1080)  # the same page on a 1080p HDMI screen scales up
-            wait_until(lambda: (lambda r: r if r[0] >= 36 else None)(driver.execute_script(SMALLEST_TEXT_JS)), 5,
-                       "text of at least 36 px at 1080p")
+            wait_until(
+                lambda: (lambda r: r if r[0] >= 36 else None)(driver.execute_script(SMALLEST_TEXT_JS)),
+                5,
+                "text of at least 36 px at 1080p",
+            )
             resize(driver, 800, 480)
             blink = MESSAGES["LIVENESS_BLINK"]["id"]
-            live = w.until(lambda s: s["state"] == "liveness" and blink in (s["instruction"], s["liveness"]), 30,
-                           "the blink prompt")
+            live = w.until(
+                lambda s: s["state"] == "liveness" and blink in (s["instruction"], s["liveness"]),
+                30,
+                "the blink prompt",
+            )
             assert live["instruction"]
             smallest, where = driver.execute_script(SMALLEST_TEXT_JS)
             assert smallest >= 24, f"text of {smallest}px in {where} during the session"
             shot(driver, "liveness", tmp_path)
             dark = {MESSAGES["TOO_DARK"]["id"], MESSAGES["NO_FACE"]["id"]}
-            w.until(lambda s: s["state"] in SESSION_STATES and s["instruction"] in dark, 15,
-                    "the dark-scene instruction")
+            w.until(
+                lambda s: s["state"] in SESSION_STATES and s["instruction"] in dark, 15, "the dark-scene instruction"
+            )
             shot(driver, "guidance-dark", tmp_path)
             res = w.until(lambda s: s["state"] == "result", 20, "the result screen")
             assert res["instruction"] == SCREENS["RESULT_MATCH"]["id"]
@@ -181,16 +192,23 @@ def raw_start(port: int, body: dict[str, Any], origin: str | None = None) -> Any
     return asyncio.run(go())
 
 
-def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, other_reference: Path,
-                                           mosquitto_factory: Any) -> None:
+def test_keypad_request_answered_by_verify(
+    tmp_path: Path, reference: Path, other_reference: Path, mosquitto_factory: Any
+) -> None:
     require_chromium()
     broker = mosquitto_factory()
     tid = "kiosk-t2"
     central = Central(broker, f"terminal/{tid}/#")
     clip = write_clip(live_clip_at("clm_franck"), tmp_path / "live")  # a real member (blinks at 2.1 s and 7.8 s)
     port = free_port()
-    cfg = kiosk_config(tmp_path, clip, port=port, broker_port=broker.port, tid=tid,
-                       extra={"kiosk": {"request_timeout_s": "3.0", "result_hold_s": "2.0"}})
+    cfg = kiosk_config(
+        tmp_path,
+        clip,
+        port=port,
+        broker_port=broker.port,
+        tid=tid,
+        extra={"kiosk": {"request_timeout_s": "3.0", "result_hold_s": "2.0"}},
+    )
     d = KioskDaemon(cfg, port, tmp_path / "daemon.log")
     try:
         central.wait_for("status", lambda p: p.get("state") == "online", timeout=60)
@@ -228,9 +246,18 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
             assert verify_payload(raw, [pub], typ=REQUEST_TYP)["number"] == NIK
             with pytest.raises(SignatureError):
                 verify_payload(raw, [pub])  # the result typ
-            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(sign_command(
-                {"request_id": rid, "template": json.loads(reference.read_text())}, CENTRAL_KEY, terminal_id=tid,
-                name="verify")), qos=1)
+            central.client.publish(
+                f"terminal/{tid}/cmd/verify",
+                json.dumps(
+                    sign_command(
+                        {"request_id": rid, "template": json.loads(reference.read_text())},
+                        CENTRAL_KEY,
+                        terminal_id=tid,
+                        name="verify",
+                    )
+                ),
+                qos=1,
+            )
             w.until(lambda s: s["state"] in SESSION_STATES, 15, "the session after verify")
             res = w.until(lambda s: s["state"] == "result", 30, "the result screen")
             assert res["instruction"] == SCREENS["RESULT_MATCH"]["id"]
@@ -250,9 +277,18 @@ def test_keypad_request_answered_by_verify(tmp_path: Path, reference: Path, othe
             shot(driver, "request-timeout", tmp_path)
             # Central-initiated verify still works beside the keypad; someone else's template: no match.
             w.until(lambda s: s["state"] == "idle", 15, "idle after the no-answer message")
-            central.client.publish(f"terminal/{tid}/cmd/verify", json.dumps(sign_command(
-                {"request_id": "central-77", "template": json.loads(other_reference.read_text())}, CENTRAL_KEY,
-                terminal_id=tid, name="verify")), qos=1)
+            central.client.publish(
+                f"terminal/{tid}/cmd/verify",
+                json.dumps(
+                    sign_command(
+                        {"request_id": "central-77", "template": json.loads(other_reference.read_text())},
+                        CENTRAL_KEY,
+                        terminal_id=tid,
+                        name="verify",
+                    )
+                ),
+                qos=1,
+            )
             nm = w.until(lambda s: s["state"] == "result", 30, "the no-match result")
             assert nm["instruction"] == SCREENS["RESULT_NO_MATCH"]["id"]
             shot(driver, "result-no-match", tmp_path)

@@ -17,30 +17,33 @@ from terminal.report.settings import MqttConfig
 NIK = "3201015507890001"
 
 
-@pytest.mark.parametrize(("kind", "number", "ok"), [
-    ("nik", NIK, True),
-    ("nik", "3201011507890001", True),            # man: day 15
-    ("nik", "9471017112990123", True),            # woman born 31st (71), province 94
-    ("nik", "1001011507890001", False),           # province 10
-    ("nik", "9501011507890001", False),           # province 95
-    ("nik", "3201013207890001", False),           # day 32
-    ("nik", "3201017207890001", False),           # day 72
-    ("nik", "3201011513890001", False),           # month 13
-    ("nik", "3201011500890001", False),           # month 00
-    ("nik", "3201011507890000", False),           # serial 0000
-    ("nik", "320101150789000", False),            # 15 digits
-    ("nik", "32010115078900011", False),          # 17 digits
-    ("nik", "3201 011507890001", False),
-    ("nik", "٣٢٠١٠١١٥٠٧٨٩٠٠٠١", False),           # Arabic-Indic digits are not accepted
-    ("kpj", "16001234567", True),
-    ("kpj", "1600123456", False),
-    ("kpj", "11111111111", False),
-    ("kpj", "1600123456a", False),
-    ("passport", "16001234567", False),
-    ("nik", "9" * 100_000, False),
-    ("nik", NIK[:15] + "\n", False),              # 16 characters: "$" would match before the newline
-    ("kpj", "1600123456\n", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "number", "ok"),
+    [
+        ("nik", NIK, True),
+        ("nik", "3201011507890001", True),  # man: day 15
+        ("nik", "9471017112990123", True),  # woman born 31st (71), province 94
+        ("nik", "1001011507890001", False),  # province 10
+        ("nik", "9501011507890001", False),  # province 95
+        ("nik", "3201013207890001", False),  # day 32
+        ("nik", "3201017207890001", False),  # day 72
+        ("nik", "3201011513890001", False),  # month 13
+        ("nik", "3201011500890001", False),  # month 00
+        ("nik", "3201011507890000", False),  # serial 0000
+        ("nik", "320101150789000", False),  # 15 digits
+        ("nik", "32010115078900011", False),  # 17 digits
+        ("nik", "3201 011507890001", False),
+        ("nik", "٣٢٠١٠١١٥٠٧٨٩٠٠٠١", False),  # Arabic-Indic digits are not accepted
+        ("kpj", "16001234567", True),
+        ("kpj", "1600123456", False),
+        ("kpj", "11111111111", False),
+        ("kpj", "1600123456a", False),
+        ("passport", "16001234567", False),
+        ("nik", "9" * 100_000, False),
+        ("nik", NIK[:15] + "\n", False),  # 16 characters: "$" would match before the newline
+        ("kpj", "1600123456\n", False),
+    ],
+)
 def test_check_number(kind: str, number: str, ok: bool) -> None:
     why = check_number(kind, number)
     assert (why is None) is ok, why

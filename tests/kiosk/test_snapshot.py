@@ -13,8 +13,12 @@ from terminal.report.outbox import Outbox
 
 def daemon(tmp_path: Path, camera: str = "up", outbox: Outbox | None = None, walkup: bool = False) -> Any:
     """The daemon attributes the builder reads (the real daemon is driven in test_browser.py)."""
-    return SimpleNamespace(session=None, camera=SimpleNamespace(state=camera),
-                           outbox=outbox or Outbox(tmp_path / "o.sqlite"), walkup_reference=object() if walkup else None)
+    return SimpleNamespace(
+        session=None,
+        camera=SimpleNamespace(state=camera),
+        outbox=outbox or Outbox(tmp_path / "o.sqlite"),
+        walkup_reference=object() if walkup else None,
+    )
 
 
 def cfg(**kiosk: Any) -> Config:

@@ -28,8 +28,11 @@ def served(tmp_path: Path) -> Iterator[tuple[KioskServer, MqttLink]]:
     """A real page server on a free port whose start handler is the real desk over a real (offline) outbox."""
     link = MqttLink(MqttConfig(brokers=["mqtt://127.0.0.1:1"]), "kiosk-sock", Outbox(tmp_path / "o.sqlite"))
     desk = RequestDesk(timeout_s=30, hold_s=1)
-    srv = KioskServer(KioskConfig(enabled=True, port=free_port(), preview=False), {"terminal_id": "kiosk-sock"},
-                      lambda kind, number: desk.submit(kind, number, link))
+    srv = KioskServer(
+        KioskConfig(enabled=True, port=free_port(), preview=False),
+        {"terminal_id": "kiosk-sock"},
+        lambda kind, number: desk.submit(kind, number, link),
+    )
     assert srv.start()
     srv.publish({"screen": "idle"}, True)
     try:
@@ -66,8 +69,12 @@ def test_socket_needs_the_cookie_of_the_served_page(served: tuple[KioskServer, M
         async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/") as r:
             cookie = r.headers.get("Set-Cookie", "").lower()
             seen.append(("httponly" in cookie, "samesite=strict" in cookie))
-        for page, headers in ((False, {}), (False, {"Origin": f"http://127.0.0.1:{port}"}),
-                              (True, {"Origin": "http://evil.example"}), (True, {})):
+        for page, headers in (
+            (False, {}),
+            (False, {"Origin": f"http://127.0.0.1:{port}"}),
+            (True, {"Origin": "http://evil.example"}),
+            (True, {}),
+        ):
             async with await _session(port, page=page) as s:
                 try:
                     async with s.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers) as ws:
@@ -88,14 +95,14 @@ def test_socket_needs_the_cookie_of_the_served_page(served: tuple[KioskServer, M
 
 
 def test_hostile_messages_are_answered_and_the_number_never_logged(
-        served: tuple[KioskServer, MqttLink], caplog: pytest.LogCaptureFixture) -> None:
+    served: tuple[KioskServer, MqttLink], caplog: pytest.LogCaptureFixture
+) -> None:
     srv, link = served
     caplog.set_level(logging.DEBUG)
 
     async def go() -> list[dict[str, Any]]:
         replies = []
-        async with await _session(srv.port, page=True) as s, \
-                s.ws_connect(f"http://127.0.0.1:{srv.port}/ws") as ws:
+        async with await _session(srv.port, page=True) as s, s.ws_connect(f"http://127.0.0.1:{srv.port}/ws") as ws:
             await ws.send_str(json.dumps({"type": "start", "kind": "nik", "number": NIK[:15] + "\n"}))
             replies.append(await _reply(ws))
             await ws.send_str("[" * 1000)  # deeper than json.loads allows: RecursionError
@@ -111,8 +118,9 @@ def test_hostile_messages_are_answered_and_the_number_never_logged(
     assert NIK not in caplog.text and "Traceback" not in caplog.text and "RecursionError" not in caplog.text
 
 
-def test_a_failing_handler_is_refused_without_the_input(served: tuple[KioskServer, MqttLink],
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_handler_is_refused_without_the_input(
+    served: tuple[KioskServer, MqttLink], caplog: pytest.LogCaptureFixture
+) -> None:
     srv, _ = served
 
     def boom(kind: str, number: str) -> dict[str, Any]:
@@ -122,8 +130,7 @@ def test_a_failing_handler_is_refused_without_the_input(served: tuple[KioskServe
     caplog.set_level(logging.DEBUG)
 
     async def go() -> dict[str, Any]:
-        async with await _session(srv.port, page=True) as s, \
-                s.ws_connect(f"http://127.0.0.1:{srv.port}/ws") as ws:
+        async with await _session(srv.port, page=True) as s, s.ws_connect(f"http://127.0.0.1:{srv.port}/ws") as ws:
             await ws.send_str(json.dumps({"type": "start", "kind": "nik", "number": NIK}))
             return await _reply(ws)
 

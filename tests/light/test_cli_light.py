@@ -25,7 +25,9 @@ def lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
 
 
 def test_simulate_json_converges_from_near_dark(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["light", "simulate", image(), "--ambient", "0.02", "--json", "--frames", "15", "--face", "centre"]) == 0
+    assert (
+        main(["light", "simulate", image(), "--ambient", "0.02", "--json", "--frames", "15", "--face", "centre"]) == 0
+    )
     out = lines(capsys)
     assert len(out) == 16
     summary = out[-1]
@@ -41,8 +43,24 @@ def test_simulate_json_converges_from_near_dark(capsys: pytest.CaptureFixture[st
 
 
 def test_simulate_dead_lamp_reports_light_fault(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["light", "simulate", image(), "--ambient", "0.02", "--json", "--frames", "10", "--dead-lamp",
-                 "--face", "centre"]) == 0
+    assert (
+        main(
+            [
+                "light",
+                "simulate",
+                image(),
+                "--ambient",
+                "0.02",
+                "--json",
+                "--frames",
+                "10",
+                "--dead-lamp",
+                "--face",
+                "centre",
+            ]
+        )
+        == 0
+    )
     summary = lines(capsys)[-1]
     assert "LIGHT_FAULT" in summary["faults"]
 

@@ -36,8 +36,14 @@ def sign_flips(values: list[float]) -> int:
 
 @pytest.mark.parametrize("scene", SCENES)
 @pytest.mark.parametrize("ambient", [0.02, 0.3])
-def test_converges_from_dark(scene: str, ambient: float, face_images: dict[str, np.ndarray], cfg: LightConfig,
-                             devices: LightDevices, factory: MockFactory) -> None:
+def test_converges_from_dark(
+    scene: str,
+    ambient: float,
+    face_images: dict[str, np.ndarray],
+    cfg: LightConfig,
+    devices: LightDevices,
+    factory: MockFactory,
+) -> None:
     src = SimSource([face_images[scene]], ambient=ambient, devices=devices, seed=1)
     ctl = LightController(cfg, devices, src)
     run = run_loop(ctl, src, 30)
@@ -57,8 +63,9 @@ def test_converges_from_dark(scene: str, ambient: float, face_images: dict[str, 
 
 
 @pytest.mark.parametrize("scene", SCENES)
-def test_converges_from_over_bright(scene: str, face_images: dict[str, np.ndarray], cfg: LightConfig,
-                                    devices: LightDevices, factory: MockFactory) -> None:
+def test_converges_from_over_bright(
+    scene: str, face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices, factory: MockFactory
+) -> None:
     # First a dark room (light up, exposure long), then the room lights come on at 8x nominal.
     src = SimSource([face_images[scene]], ambient=0.05, devices=devices, seed=2)
     ctl = LightController(cfg, devices, src)
@@ -77,8 +84,9 @@ def test_converges_from_over_bright(scene: str, face_images: dict[str, np.ndarra
     assert sign_flips(errors) <= 1  # approaches from one side, no hunting
 
 
-def test_dead_lamp_raises_light_fault(face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices,
-                                      factory: MockFactory) -> None:
+def test_dead_lamp_raises_light_fault(
+    face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices, factory: MockFactory
+) -> None:
     src = SimSource([face_images["hopper"]], ambient=0.05, devices=devices, dead_lamp=True, seed=3)
     ctl = LightController(cfg, devices, src)
     run = run_loop(ctl, src, 12)
@@ -95,8 +103,9 @@ def test_dead_lamp_raises_light_fault(face_images: dict[str, np.ndarray], cfg: L
     assert not any(LIGHT_FAULT in s.faults for s in ok.states)
 
 
-def test_holds_steady_when_the_member_moves_a_little(face_images: dict[str, np.ndarray], cfg: LightConfig,
-                                                     devices: LightDevices, factory: MockFactory) -> None:
+def test_holds_steady_when_the_member_moves_a_little(
+    face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices, factory: MockFactory
+) -> None:
     base = face_images["astronaut"]
     frames = [np.roll(base, (dy, dx), axis=(0, 1)) for dy, dx in [(0, 0), (3, -4), (-2, 5), (4, 2), (-3, -3)]]
     src = SimSource(frames, ambient=0.1, devices=devices, seed=4)
@@ -113,12 +122,13 @@ def test_holds_steady_when_the_member_moves_a_little(face_images: dict[str, np.n
     assert len(ring_states(factory, cfg)) == n_changes
 
 
-def test_side_light_reports_uneven_light(face_images: dict[str, np.ndarray], cfg: LightConfig,
-                                         devices: LightDevices) -> None:
+def test_side_light_reports_uneven_light(
+    face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices
+) -> None:
     img = face_images["yaleB05"].astype(np.float32)
     h, w = img.shape[:2]
     x0, _y0, x1, _y1 = default_face_box(h, w)
-    img[:, (x0 + x1) // 2:] *= 0.15  # a strong lamp from the left, the right half in shadow
+    img[:, (x0 + x1) // 2 :] *= 0.15  # a strong lamp from the left, the right half in shadow
     src = SimSource([img.astype(np.uint8)], ambient=1.0, ring=0.3, devices=devices, seed=5)
     ctl = LightController(cfg, devices, src)
     run = run_loop(ctl, src, 10)
@@ -134,9 +144,9 @@ def test_backlight_is_reported(face_images: dict[str, np.ndarray], cfg: LightCon
     img = face_images["astronaut"].copy()
     h, w = img.shape[:2]
     box = (int(w * 0.3), int(h * 0.2), int(w * 0.7), int(h * 0.8))
-    face = img[box[1]:box[3], box[0]:box[2]].astype(np.float32) * 0.2
+    face = img[box[1] : box[3], box[0] : box[2]].astype(np.float32) * 0.2
     img[:] = 255  # a window behind the member
-    img[box[1]:box[3], box[0]:box[2]] = face.astype(np.uint8)
+    img[box[1] : box[3], box[0] : box[2]] = face.astype(np.uint8)
     src = SimSource([img], ambient=1.0, ring=0.2, devices=devices, face_box=box, seed=6)
     limited = cfg.model_copy(update={"max_gain": 2.0})  # a camera that cannot make up for it
     ctl = LightController(limited, devices, src)
@@ -171,8 +181,9 @@ class RefusingSource(FrameSource):
         raise SourceError("camera refused controls")
 
 
-def test_refused_controls_and_dead_gpio_never_crash(face_images: dict[str, np.ndarray], cfg: LightConfig,
-                                                    devices: LightDevices, factory: MockFactory) -> None:
+def test_refused_controls_and_dead_gpio_never_crash(
+    face_images: dict[str, np.ndarray], cfg: LightConfig, devices: LightDevices, factory: MockFactory
+) -> None:
     ctl = LightController(cfg, devices, RefusingSource(face_images["hopper"]))
     dark = (face_images["hopper"] * 0.3).astype(np.uint8)
     s1 = ctl.update(dark)

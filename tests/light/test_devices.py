@@ -57,8 +57,16 @@ def test_close_turns_off_and_releases_pins(cfg: LightConfig, factory: MockFactor
 
 
 def test_second_channel_status_leds_and_buzzer(factory: MockFactory) -> None:
-    cfg = LightConfig(pin_factory="mock", ring2_pin=13, ring2_ratio=0.5, ready_pin=5, working_pin=6, pass_pin=16,
-                      fail_pin=20, buzzer_pin=21)
+    cfg = LightConfig(
+        pin_factory="mock",
+        ring2_pin=13,
+        ring2_ratio=0.5,
+        ready_pin=5,
+        working_pin=6,
+        pass_pin=16,
+        fail_pin=20,
+        buzzer_pin=21,
+    )
     with LightDevices.from_config(cfg, factory) as dev:
         dev.set_duty(0.2, dt=1.0)
         assert pin_states(factory, cfg.ring_pin)[-1] == pytest.approx(0.2)

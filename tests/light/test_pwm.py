@@ -77,8 +77,10 @@ def test_export_that_never_appears_is_one_clear_error(tmp_path: Path, monkeypatc
 
 
 def test_chip_choice_among_several(tmp_path: Path) -> None:
-    with FakePWMSysfs(tmp_path, chip=0, device="other.pwm"), \
-            FakePWMSysfs(tmp_path, chip=2, npwm=4, device="1f00098000.pwm"):
+    with (
+        FakePWMSysfs(tmp_path, chip=0, device="other.pwm"),
+        FakePWMSysfs(tmp_path, chip=2, npwm=4, device="1f00098000.pwm"),
+    ):
         assert find_chip(tmp_path, model="pi5").name == "pwmchip2"  # RP1's PWM0 on a Pi 5
         with pytest.raises(HardwareError, match="set light.pwm_chip"):
             find_chip(tmp_path, model="pi4")
@@ -107,11 +109,13 @@ def test_auto_driver_is_hardware_pwm_on_pi4_and_pi5(monkeypatch: pytest.MonkeyPa
 
 def test_pi_model_and_fps_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "model"
-    for text, model, fps in (("Raspberry Pi 5 Model B Rev 1.0\0", "pi5", 30.0),
-                             ("Raspberry Pi 4 Model B Rev 1.5\0", "pi4", 15.0),
-                             ("Raspberry Pi Compute Module 4 Rev 1.1\0", "pi4", 15.0),
-                             ("Raspberry Pi Zero 2 W Rev 1.0\0", "pizero2", 30.0),
-                             ("Some ARM board\0", None, 30.0)):
+    for text, model, fps in (
+        ("Raspberry Pi 5 Model B Rev 1.0\0", "pi5", 30.0),
+        ("Raspberry Pi 4 Model B Rev 1.5\0", "pi4", 15.0),
+        ("Raspberry Pi Compute Module 4 Rev 1.1\0", "pi4", 15.0),
+        ("Raspberry Pi Zero 2 W Rev 1.0\0", "pizero2", 30.0),
+        ("Some ARM board\0", None, 30.0),
+    ):
         f.write_text(text)
         assert pi_model(f) == model and default_fps(f) == fps
     assert pi_model(tmp_path / "missing") is None

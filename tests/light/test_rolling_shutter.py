@@ -88,8 +88,24 @@ def test_the_simulated_scene_shows_it_on_a_real_portrait() -> None:
 def test_light_test_reports_flicker(capsys: pytest.CaptureFixture[str]) -> None:
     face = data("conditions/single_face") / "mpl_grace_hopper.jpg"
     for pwm, expected in (("software", "flicker"), ("hardware", "ok")):
-        assert main(["light", "test", "--source", f"sim:{face}?ambient=0.05&pwm={pwm}", "--json", "--steps", "2",
-                     "--frames", "1", "--flicker-frames", "20"]) == 0
+        assert (
+            main(
+                [
+                    "light",
+                    "test",
+                    "--source",
+                    f"sim:{face}?ambient=0.05&pwm={pwm}",
+                    "--json",
+                    "--steps",
+                    "2",
+                    "--frames",
+                    "1",
+                    "--flicker-frames",
+                    "20",
+                ]
+            )
+            == 0
+        )
         captured = capsys.readouterr()
         rows = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
         assert rows[-1]["lamp"] == "ok"

@@ -38,10 +38,16 @@ def test_five_points_refuses_the_468_point_mesh() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(angle=st.floats(-60, 60), scale=st.floats(0.5, 4.0), tx=st.floats(-100, 300), ty=st.floats(-100, 300),
-       method=st.sampled_from(["lsq", "lmeds"]))
-def test_similarity_maps_a_transformed_template_back(angle: float, scale: float, tx: float, ty: float,
-                                                     method: str) -> None:
+@given(
+    angle=st.floats(-60, 60),
+    scale=st.floats(0.5, 4.0),
+    tx=st.floats(-100, 300),
+    ty=st.floats(-100, 300),
+    method=st.sampled_from(["lsq", "lmeds"]),
+)
+def test_similarity_maps_a_transformed_template_back(
+    angle: float, scale: float, tx: float, ty: float, method: str
+) -> None:
     m_fwd = cv2.getRotationMatrix2D((56.0, 56.0), angle, scale)
     m_fwd[:, 2] += (tx, ty)
     src = cv2.transform(ARCFACE_112[None], m_fwd)[0]

@@ -12,11 +12,14 @@ from terminal.matching.evaluation import EmbeddedSet, end_to_end
 from terminal.matching.metrics import PairScores
 
 
-@pytest.mark.parametrize(("k", "n", "conf", "expected"), [
-    (1, 100, 0.975, 0.0545),  # the textbook two-sided 95% interval of 1/100 is (0.00025, 0.0545)
-    (5, 100, 0.975, 0.1128),  # and of 5/100 (0.0164, 0.1128)
-    (0, 3000, 0.95, 1 - 0.05 ** (1 / 3000)),  # zero events: closed form, ~ the rule of three (3/n)
-])
+@pytest.mark.parametrize(
+    ("k", "n", "conf", "expected"),
+    [
+        (1, 100, 0.975, 0.0545),  # the textbook two-sided 95% interval of 1/100 is (0.00025, 0.0545)
+        (5, 100, 0.975, 0.1128),  # and of 5/100 (0.0164, 0.1128)
+        (0, 3000, 0.95, 1 - 0.05 ** (1 / 3000)),  # zero events: closed form, ~ the rule of three (3/n)
+    ],
+)
 def test_clopper_pearson_known_values(k: int, n: int, conf: float, expected: float) -> None:
     assert clopper_pearson_upper(k, n, conf) == pytest.approx(expected, abs=2e-4)
 
@@ -73,7 +76,8 @@ def test_shipped_calibration_matches_the_gate_version() -> None:
         assert rec.get("gate") is True, name
         assert rec.get("gate_version") == GATE_VERSION, (
             f"{name}: calibrated with gate {rec.get('gate_version')}, gate is {GATE_VERSION}: run `terminal "
-            "calibrate ../shared/data/match_clean ../shared/data/match_hard --gate --fmr 1e-3 --write-shipped`")
+            "calibrate ../shared/data/match_clean ../shared/data/match_hard --gate --fmr 1e-3 --write-shipped`"
+        )
         entry = rec["thresholds"]["1e-3"]
         assert entry["bound_met"] and entry["fmr_upper_bound"] <= 1e-3 and rec["impostor_pairs"] > 10_000
 

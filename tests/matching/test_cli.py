@@ -26,17 +26,36 @@ def run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "obama.json"
-    code = main(["enroll", str(image_path(f"{OBAMA}/obama.jpg")), str(image_path(f"{OBAMA}/obama3.jpg")),
-                 "--out", str(out), "--dtype", "float32", "--no-gate"])
+    code = main(
+        [
+            "enroll",
+            str(image_path(f"{OBAMA}/obama.jpg")),
+            str(image_path(f"{OBAMA}/obama3.jpg")),
+            "--out",
+            str(out),
+            "--dtype",
+            "float32",
+            "--no-gate",
+        ]
+    )
     assert code == 0
     return out
 
 
 def test_enroll_writes_a_template_with_verdicts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "ref.json"
-    code, res = run_json(capsys, ["enroll", str(image_path(f"{OBAMA}/obama.jpg")),
-                                  str(data("conditions/no_face/skimage_coffee.jpg")), "--out", str(out), "--json",
-                                  *SKIP])
+    code, res = run_json(
+        capsys,
+        [
+            "enroll",
+            str(image_path(f"{OBAMA}/obama.jpg")),
+            str(data("conditions/no_face/skimage_coffee.jpg")),
+            "--out",
+            str(out),
+            "--json",
+            *SKIP,
+        ],
+    )
     assert code == 0 and res["count"] == 1 and res["dtype"] == "float16"
     images = res["images"]
     assert isinstance(images, list) and [i["used"] for i in images] == [True, False]
@@ -46,34 +65,60 @@ def test_enroll_writes_a_template_with_verdicts(capsys: pytest.CaptureFixture[st
 
 
 def test_verify_match_no_match_and_rejected(capsys: pytest.CaptureFixture[str], reference: Path) -> None:
-    code, res = run_json(capsys, ["verify", "--reference", str(reference), "--probe",
-                                  str(image_path(f"{OBAMA}/obama2.jpg")), "--json", *SKIP])
+    code, res = run_json(
+        capsys,
+        ["verify", "--reference", str(reference), "--probe", str(image_path(f"{OBAMA}/obama2.jpg")), "--json", *SKIP],
+    )
     assert code == 0 and res["decision"] == "match"
     assert float(res["score"]) >= float(res["threshold"])  # type: ignore[arg-type]
     assert res["model"] == "mobilefacenet_sirius_128d_fp16" and res["n_reference"] == 2
-    code, res = run_json(capsys, ["verify", "--reference", str(reference), "--probe",
-                                  str(image_path(f"{BIDEN}/biden2.jpg")), "--json", *SKIP])
+    code, res = run_json(
+        capsys,
+        ["verify", "--reference", str(reference), "--probe", str(image_path(f"{BIDEN}/biden2.jpg")), "--json", *SKIP],
+    )
     assert code == 1 and res["decision"] == "no_match"
-    code, res = run_json(capsys, ["verify", "--reference", str(reference), "--probe",
-                                  str(data("conditions/multi_face/fr_two_people.jpg")), "--json", *SKIP])
+    code, res = run_json(
+        capsys,
+        [
+            "verify",
+            "--reference",
+            str(reference),
+            "--probe",
+            str(data("conditions/multi_face/fr_two_people.jpg")),
+            "--json",
+            *SKIP,
+        ],
+    )
     assert code == 3 and res["decision"] == "rejected" and "MULTIPLE_FACES" in res["reasons"]  # type: ignore[operator]
     assert "score" not in res
 
 
 def test_verify_with_image_reference_and_text_output(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["verify", "--reference", str(image_path(f"{BIDEN}/biden.jpg")), "--probe",
-                 str(image_path(f"{BIDEN}/biden2.jpg")), "--no-gate"])
+    code = main(
+        [
+            "verify",
+            "--reference",
+            str(image_path(f"{BIDEN}/biden.jpg")),
+            "--probe",
+            str(image_path(f"{BIDEN}/biden2.jpg")),
+            "--no-gate",
+        ]
+    )
     line = capsys.readouterr().out.strip()
     assert code == 0 and line.startswith("match: score ")
 
 
-@pytest.mark.parametrize(("mutate", "code"), [
-    (lambda d: d.update(embeddings=["%%%"]), "BAD_BASE64"),
-    (lambda d: d.update(dim=512), "WRONG_DIM"),
-    (lambda d: d.update(model="mobilefacenet_insightface_y1_128d_fp32_NONCOMMERCIAL"), "WRONG_MODEL"),
-])
-def test_verify_bad_reference_is_one_line_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                reference: Path, mutate: object, code: str) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda d: d.update(embeddings=["%%%"]), "BAD_BASE64"),
+        (lambda d: d.update(dim=512), "WRONG_DIM"),
+        (lambda d: d.update(model="mobilefacenet_insightface_y1_128d_fp32_NONCOMMERCIAL"), "WRONG_MODEL"),
+    ],
+)
+def test_verify_bad_reference_is_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, reference: Path, mutate: object, code: str
+) -> None:
     d = json.loads(reference.read_text())
     mutate(d)  # type: ignore[operator]
     bad = tmp_path / "bad.json"
@@ -98,10 +143,27 @@ def test_evaluate_match_json_shape_and_plot(capsys: pytest.CaptureFixture[str], 
     png = tmp_path / "roc.png"
     code, res = run_json(capsys, ["evaluate", "match", str(d), "--json", "--plot", str(png)])
     assert code == 0
-    assert list(res) == ["images", "identities", "embedded", "no_face", "rejected_by_gate", "genuine_pairs",
-                         "impostor_pairs", "eer", "tar_at_far", "threshold_at_far", "gate_rejected",
-                         "gate_rejected_rate", "no_face_rate", "fta_rate", "threshold", "fmr_at_threshold",
-                         "fnmr_at_threshold", "gfrr_at_threshold", "gfar_at_threshold"]
+    assert list(res) == [
+        "images",
+        "identities",
+        "embedded",
+        "no_face",
+        "rejected_by_gate",
+        "genuine_pairs",
+        "impostor_pairs",
+        "eer",
+        "tar_at_far",
+        "threshold_at_far",
+        "gate_rejected",
+        "gate_rejected_rate",
+        "no_face_rate",
+        "fta_rate",
+        "threshold",
+        "fmr_at_threshold",
+        "fnmr_at_threshold",
+        "gfrr_at_threshold",
+        "gfar_at_threshold",
+    ]
     assert res["gate_rejected"] == 0 and res["fta_rate"] == res["no_face_rate"]  # no --gate: nothing rejected
     assert res["gfrr_at_threshold"] is not None and res["fnmr_at_threshold"] is not None
     assert res["identities"] == 4 and res["images"] == res["embedded"] + res["no_face"]  # type: ignore[operator]

@@ -43,8 +43,7 @@ def test_ties_get_no_credit() -> None:
     curve = dict(edc_curve(scores, np.zeros(4), 0.5, fractions=(0.0, 0.5, 0.75)))
     assert curve[0.0] == 0.5 and curve[0.5] == 0.5 and curve[0.75] == 0.5
     # Two tie groups: the cut inside the better group removes its errors pro rata.
-    curve = dict(edc_curve(np.array([0.1, 0.9, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 1, 1]), 0.5,
-                           fractions=(0.4, 0.6)))
+    curve = dict(edc_curve(np.array([0.1, 0.9, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 1, 1]), 0.5, fractions=(0.4, 0.6)))
     assert curve[0.4] == pytest.approx(1 / 3) and curve[0.6] == pytest.approx((1 - 1 / 3) / 2)
 
 
@@ -74,9 +73,17 @@ def test_edc_report_tells_helpful_from_rejecting_checks() -> None:
             emb = v + rng.normal(scale=3.0 if noisy else 0.05, size=16)
             eyes = k == 0  # EYES_CLOSED flags the first image, which matches fine
             failures = (["BLURRY"] if noisy else []) + (["EYES_CLOSED"] if eyes else [])
-            records.append(ImageRecord(ident, Path(f"{ident}{k}"), not failures, failures, 0.2 if noisy else 0.8,
-                                       {"BLURRY": -0.5 if noisy else 0.5, "EYES_CLOSED": -0.1 if eyes else 0.3},
-                                       emb / np.linalg.norm(emb)))
+            records.append(
+                ImageRecord(
+                    ident,
+                    Path(f"{ident}{k}"),
+                    not failures,
+                    failures,
+                    0.2 if noisy else 0.8,
+                    {"BLURRY": -0.5 if noisy else 0.5, "EYES_CLOSED": -0.1 if eyes else 0.3},
+                    emb / np.linalg.norm(emb),
+                )
+            )
     rep = edc_report(records, threshold=0.8)
     assert rep["genuine_pairs"] == 6 * 6 and rep["images"] == 24
     assert rep["checks"]["BLURRY"]["verdict"] == "helps"

@@ -78,8 +78,16 @@ def test_snippet_is_valid_config(tmp_path: object) -> None:
     from terminal.config import config_from_dict
 
     s = PairScores(np.array([0.7, 0.8, 0.9]), np.linspace(-0.2, 0.5, 5000))
-    rec = {"model": "m", "model_version": "v", "date": "2026-01-01", "data": ["x/y"], "gate": True,
-           "genuine_pairs": 3, "impostor_pairs": 5000, "thresholds": calibrate(s, [1e-3])}
+    rec = {
+        "model": "m",
+        "model_version": "v",
+        "date": "2026-01-01",
+        "data": ["x/y"],
+        "gate": True,
+        "genuine_pairs": 3,
+        "impostor_pairs": 5000,
+        "thresholds": calibrate(s, [1e-3]),
+    }
     cfg = config_from_dict(tomllib.loads(config_snippet(rec, 1e-3)))
     assert cfg.matching.threshold == rec["thresholds"]["1e-3"]["threshold"]  # type: ignore[index]
     assert cfg.matching.target_fmr == 1e-3
@@ -92,8 +100,14 @@ def test_threshold_resolution(embedder: object) -> None:
     emb = embedder
     cfg = load_config(None, overrides={"matching.threshold": 0.61})
     assert resolve_threshold(cfg, emb)[0] == 0.61  # type: ignore[arg-type]
-    shipped = {emb.name: {"model_version": emb.version, "date": "d", "data": ["x"],  # type: ignore[attr-defined]
-                          "thresholds": {"1e-3": {"threshold": 0.55}}}}
+    shipped = {
+        emb.name: {
+            "model_version": emb.version,
+            "date": "d",
+            "data": ["x"],  # type: ignore[attr-defined]
+            "thresholds": {"1e-3": {"threshold": 0.55}},
+        }
+    }
     assert resolve_threshold(load_config(None), emb, shipped)[0] == 0.55  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no calibrated threshold"):
         resolve_threshold(load_config(None, overrides={"matching.target_fmr": 1e-5}), emb, shipped)  # type: ignore[arg-type]

@@ -70,8 +70,11 @@ def test_same_person_above_and_different_below_threshold(matcher: Matcher, finde
 
 
 def test_multi_image_template_and_multi_frame_probe(matcher: Matcher, finder: FaceFinder) -> None:
-    template, reports = enroll_images([image_path(f"{OBAMA}/obama.jpg"), image_path(f"{OBAMA}/obama3.jpg"),
-                                       image_path(f"{OBAMA}/obama1.jpg")], matcher, finder)
+    template, reports = enroll_images(
+        [image_path(f"{OBAMA}/obama.jpg"), image_path(f"{OBAMA}/obama3.jpg"), image_path(f"{OBAMA}/obama1.jpg")],
+        matcher,
+        finder,
+    )
     assert template.count == 2 and [r.used for r in reports] == [True, True, False]
     assert reports[2].found is not None and reports[2].found.reasons == [C.MULTIPLE_FACES]
     probe = np.stack([embed_file(f"{OBAMA}/obama2.jpg", matcher.embedder, finder)])  # type: ignore[arg-type]
@@ -81,8 +84,10 @@ def test_multi_image_template_and_multi_frame_probe(matcher: Matcher, finder: Fa
 def test_no_face_and_two_faces_are_rejected_never_matched(matcher: Matcher, finder: FaceFinder) -> None:
     # fr_two_people shows Obama (the enrolled member) beside Biden: with two faces it must not be a match.
     template, _ = enroll_images([image_path(f"{OBAMA}/obama.jpg")], matcher, finder)
-    for rel, code in [("conditions/no_face/skimage_coffee.jpg", C.NO_FACE),
-                      ("conditions/multi_face/fr_two_people.jpg", C.MULTIPLE_FACES)]:
+    for rel, code in [
+        ("conditions/no_face/skimage_coffee.jpg", C.NO_FACE),
+        ("conditions/multi_face/fr_two_people.jpg", C.MULTIPLE_FACES),
+    ]:
         res = verify_image(image(rel), template, matcher, finder)
         assert res.decision == "rejected" and res.match is None and res.reasons == [code], (rel, res)
         assert res.to_dict()["decision"] == "rejected"
@@ -91,8 +96,9 @@ def test_no_face_and_two_faces_are_rejected_never_matched(matcher: Matcher, find
     assert info.value.code == "NO_USABLE_IMAGE"
 
 
-def test_gate_rejected_probe_is_rejected_never_matched(cfg: Config, matcher: Matcher,
-                                                       landmarker: FaceLandmarker, finder: FaceFinder) -> None:
+def test_gate_rejected_probe_is_rejected_never_matched(
+    cfg: Config, matcher: Matcher, landmarker: FaceLandmarker, finder: FaceFinder
+) -> None:
     template, _ = enroll_images([image_path(f"{OBAMA}/obama.jpg")], matcher, finder)
     probe = image(f"{OBAMA}/obama2.jpg")
     # Same person: without the gate it matches; darkened to 12% (derived here, a dim room) the gate refuses it.

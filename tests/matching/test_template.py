@@ -59,25 +59,28 @@ def mutate(**changes: Any) -> dict[str, Any]:
     return d
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    (mutate(embeddings=["not base64!!"]), "BAD_BASE64"),
-    (mutate(embeddings=[12345]), "BAD_BASE64"),
-    (mutate(embeddings=[base64.b64encode(np.ones(64, "<f4").tobytes()).decode()]), "WRONG_DIM"),
-    (mutate(embeddings=[base64.b64encode(b"\x00\x01\x02").decode()]), "WRONG_DIM"),
-    (mutate(dim=512), "WRONG_DIM"),
-    (mutate(dtype="int8"), "BAD_DTYPE"),
-    (mutate(embeddings=[]), "EMPTY"),
-    (mutate(embeddings="garbage"), "BAD_FORMAT"),  # garbage is not "empty" (issue 16)
-    (mutate(embeddings={"0": "AAAA"}), "BAD_FORMAT"),
-    (mutate(embeddings=None), "BAD_FORMAT"),
-    (mutate(embeddings=[base64.b64encode(np.full(128, np.nan, "<f4").tobytes()).decode()]), "NOT_FINITE"),
-    (mutate(embeddings=[base64.b64encode(np.zeros(128, "<f4").tobytes()).decode()]), "NOT_FINITE"),
-    (mutate(format="something-else/9"), "BAD_FORMAT"),
-    ([1, 2, 3], "BAD_FORMAT"),
-    ({"model": "x"}, "BAD_FORMAT"),
-    (mutate(model="mobilefacenet_insightface_y1_128d_fp32_NONCOMMERCIAL"), "WRONG_MODEL"),
-    (mutate(model_version="v2"), "WRONG_MODEL"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (mutate(embeddings=["not base64!!"]), "BAD_BASE64"),
+        (mutate(embeddings=[12345]), "BAD_BASE64"),
+        (mutate(embeddings=[base64.b64encode(np.ones(64, "<f4").tobytes()).decode()]), "WRONG_DIM"),
+        (mutate(embeddings=[base64.b64encode(b"\x00\x01\x02").decode()]), "WRONG_DIM"),
+        (mutate(dim=512), "WRONG_DIM"),
+        (mutate(dtype="int8"), "BAD_DTYPE"),
+        (mutate(embeddings=[]), "EMPTY"),
+        (mutate(embeddings="garbage"), "BAD_FORMAT"),  # garbage is not "empty" (issue 16)
+        (mutate(embeddings={"0": "AAAA"}), "BAD_FORMAT"),
+        (mutate(embeddings=None), "BAD_FORMAT"),
+        (mutate(embeddings=[base64.b64encode(np.full(128, np.nan, "<f4").tobytes()).decode()]), "NOT_FINITE"),
+        (mutate(embeddings=[base64.b64encode(np.zeros(128, "<f4").tobytes()).decode()]), "NOT_FINITE"),
+        (mutate(format="something-else/9"), "BAD_FORMAT"),
+        ([1, 2, 3], "BAD_FORMAT"),
+        ({"model": "x"}, "BAD_FORMAT"),
+        (mutate(model="mobilefacenet_insightface_y1_128d_fp32_NONCOMMERCIAL"), "WRONG_MODEL"),
+        (mutate(model_version="v2"), "WRONG_MODEL"),
+    ],
+)
 def test_bad_references_give_codes(data: Any, code: str) -> None:
     with pytest.raises(TemplateError) as info:
         Template.from_dict(data, model="mobilefacenet_sirius_128d_fp16", version="v1", dim=128)

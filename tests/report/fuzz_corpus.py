@@ -20,28 +20,80 @@ NAMES = ("verify", "cancel", "diagnose", "ping")
 
 
 def _wrong(rng: random.Random) -> Any:
-    return rng.choice([None, True, False, 0, -1, BIG, -BIG, 1e308, -1e308, 1.5, "", "x" * 300, [], {}, [1, "a"],
-                       {"a": {"b": []}}, "2026-13-45T99:99:99Z", "\u0000", "😀" * 10])
+    return rng.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            BIG,
+            -BIG,
+            1e308,
+            -1e308,
+            1.5,
+            "",
+            "x" * 300,
+            [],
+            {},
+            [1, "a"],
+            {"a": {"b": []}},
+            "2026-13-45T99:99:99Z",
+            "\u0000",
+            "😀" * 10,
+        ]
+    )
 
 
 def _verify(rng: random.Random, rid: str, template: dict[str, Any], now: float) -> dict[str, Any]:
-    return {"request_id": rid, "deadline": now + rng.uniform(60, 3600), "template": template,
-            "member_ref": f"m-{rid}", "timeout_s": round(rng.uniform(0.5, 1.5), 2)}
+    return {
+        "request_id": rid,
+        "deadline": now + rng.uniform(60, 3600),
+        "template": template,
+        "member_ref": f"m-{rid}",
+        "timeout_s": round(rng.uniform(0.5, 1.5), 2),
+    }
 
 
-def case(i: int, rng: random.Random, template: dict[str, Any], now: float,
-         max_bytes: int = 65536) -> tuple[str, bytes, str]:
+def case(
+    i: int, rng: random.Random, template: dict[str, Any], now: float, max_bytes: int = 65536
+) -> tuple[str, bytes, str]:
     """Case number ``i``."""
     rid = f"fz-{i:05d}"
-    kind = rng.choices(["huge_int", "nesting", "wrong_type", "bad_bytes", "unknown", "oversize", "deadline",
-                        "reused_id", "verify", "cancel", "ping", "diagnose_flood"],
-                       weights=[12, 10, 16, 8, 5, 2, 8, 5, 5, 5, 8, 16])[0]
+    kind = rng.choices(
+        [
+            "huge_int",
+            "nesting",
+            "wrong_type",
+            "bad_bytes",
+            "unknown",
+            "oversize",
+            "deadline",
+            "reused_id",
+            "verify",
+            "cancel",
+            "ping",
+            "diagnose_flood",
+        ],
+        weights=[12, 10, 16, 8, 5, 2, 8, 5, 5, 5, 8, 16],
+    )[0]
     name = rng.choice(NAMES)
     body: Any
     if kind == "huge_int":
         body = _verify(rng, rid, dict(template), now)
-        key = rng.choice(["deadline", "timeout_s", "request_id", "member_ref", "template.count", "template.dim",
-                          "template", "checks", "target_request_id"])
+        key = rng.choice(
+            [
+                "deadline",
+                "timeout_s",
+                "request_id",
+                "member_ref",
+                "template.count",
+                "template.dim",
+                "template",
+                "checks",
+                "target_request_id",
+            ]
+        )
         if key.startswith("template."):
             body["template"][key.split(".")[1]] = rng.choice([BIG, -BIG, 10**20])
         else:
@@ -55,12 +107,34 @@ def case(i: int, rng: random.Random, template: dict[str, Any], now: float,
         return name, raw.encode(), kind
     elif kind == "wrong_type":
         body = _verify(rng, rid, dict(template), now) if name == "verify" else {"request_id": rid}
-        body[rng.choice(["request_id", "deadline", "template", "member_ref", "timeout_s", "checks",
-                         "target_request_id", "extra"])] = _wrong(rng)
+        body[
+            rng.choice(
+                [
+                    "request_id",
+                    "deadline",
+                    "template",
+                    "member_ref",
+                    "timeout_s",
+                    "checks",
+                    "target_request_id",
+                    "extra",
+                ]
+            )
+        ] = _wrong(rng)
     elif kind == "bad_bytes":
-        raw = rng.choice([b"", b"{", b"null", b"[]", b"\xff\xfe\x00", b'{"request_id": NaN}', b'{"a": Infinity}',
-                          bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))),
-                          b'{"request_id": "' + rid.encode() + b'", "deadline": 1e999}'])
+        raw = rng.choice(
+            [
+                b"",
+                b"{",
+                b"null",
+                b"[]",
+                b"\xff\xfe\x00",
+                b'{"request_id": NaN}',
+                b'{"a": Infinity}',
+                bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))),
+                b'{"request_id": "' + rid.encode() + b'", "deadline": 1e999}',
+            ]
+        )
         return name, raw, kind
     elif kind == "unknown":
         name = rng.choice(["reboot", "shell", "VERIFY", "verify2", "x" * 60, "-", "__init__", "_cmd_verify"])
@@ -69,8 +143,18 @@ def case(i: int, rng: random.Random, template: dict[str, Any], now: float,
         body = {"request_id": rid, "pad": "x" * (max_bytes + rng.randrange(1, 5000))}
     elif kind == "deadline":
         body = _verify(rng, rid, template, now)
-        body["deadline"] = rng.choice([now - 10, now + 400 * 86400, "9999-12-31T23:59:59Z", "yesterday",
-                                       "2030-01-01T00:00:00", 1e13, -5, "+275760-09-13T00:00:00Z"])
+        body["deadline"] = rng.choice(
+            [
+                now - 10,
+                now + 400 * 86400,
+                "9999-12-31T23:59:59Z",
+                "yesterday",
+                "2030-01-01T00:00:00",
+                1e13,
+                -5,
+                "+275760-09-13T00:00:00Z",
+            ]
+        )
         name = "verify"
     elif kind == "reused_id":
         body = {"request_id": f"fz-{rng.randrange(max(i, 1)):05d}"}

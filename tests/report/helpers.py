@@ -29,8 +29,15 @@ def template_dict(dim: int = 128, model: str = MODEL, count: int = 2, seed: int 
 class Central:
     """A central-side client (user ``central`` when the broker has users) recording messages by topic."""
 
-    def __init__(self, broker: Mosquitto, topics: str | list[str] = "terminal/#", *, client_id: str = "central",
-                 persistent: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self,
+        broker: Mosquitto,
+        topics: str | list[str] = "terminal/#",
+        *,
+        client_id: str = "central",
+        persistent: bool = False,
+        port: int | None = None,
+    ) -> None:
         self.messages: list[mqtt.MQTTMessage] = []
         self.cond = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
@@ -86,7 +93,9 @@ class Central:
             msgs = list(self.messages)
         return [json.loads(m.payload) for m in msgs if suffix in m.topic]
 
-    def wait_for(self, suffix: str, pred: Any = lambda p: True, n: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, suffix: str, pred: Any = lambda p: True, n: int = 1, timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
         """Wait until ``n`` payloads on ``suffix`` satisfy ``pred``; returns them (AssertionError on timeout)."""
         end = time.monotonic() + timeout
         with self.cond:

@@ -21,8 +21,15 @@ def main(argv: list[str]) -> int:
     db, url, start, end, interval = Path(argv[0]), argv[1], int(argv[2]), int(argv[3]), float(argv[4])
     extra = {"ca_file": argv[5], "username": argv[6]} if len(argv) > 6 else {}
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    cfg = MqttConfig(brokers=[url], backoff_min_s=0.05, backoff_max_s=0.5, connect_timeout_s=2, keepalive_s=5,
-                     max_inflight=10, **extra)
+    cfg = MqttConfig(
+        brokers=[url],
+        backoff_min_s=0.05,
+        backoff_max_s=0.5,
+        connect_timeout_s=2,
+        keepalive_s=5,
+        max_inflight=10,
+        **extra,
+    )
     outbox = Outbox(db)
     link = MqttLink(cfg, "ft" if extra else "fp", outbox)
     link.start()

@@ -52,13 +52,17 @@ def test_outbox_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.mark.broker
-def test_monitor_prints_status_and_results(mosquitto_factory: Any, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_monitor_prints_status_and_results(
+    mosquitto_factory: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broker = mosquitto_factory()
     cfg = config(tmp_path)
     rc: list[int] = []
-    t = threading.Thread(target=lambda: rc.append(main(["monitor", "--broker", broker.url, "--count", "3",
-                                                        "--seconds", "20", "--config", str(cfg)])))
+    t = threading.Thread(
+        target=lambda: rc.append(
+            main(["monitor", "--broker", broker.url, "--count", "3", "--seconds", "20", "--config", str(cfg)])
+        )
+    )
     t.start()
     link = MqttLink(MqttConfig(brokers=[broker.url], health_interval_s=3600), "shop-7", Outbox(tmp_path / "o.sqlite"))
     link.start()
@@ -84,8 +88,14 @@ def test_monitor_masks_a_start_requests_number() -> None:
     from terminal.cli.monitor import _fmt, shown
 
     nik = "3201015507890001"
-    body = {"request_id": "k-" + "a" * 32, "terminal_id": "shop-7", "ts": "2026-01-01T00:00:00.000+00:00",
-            "kind": "nik", "number": nik, "timeout_s": 30.0}
+    body = {
+        "request_id": "k-" + "a" * 32,
+        "terminal_id": "shop-7",
+        "ts": "2026-01-01T00:00:00.000+00:00",
+        "kind": "nik",
+        "number": nik,
+        "timeout_s": 30.0,
+    }
     line = _fmt("terminal/shop-7/request", json.dumps(body).encode(), False)
     assert nik not in line
     assert line.split() == ["shop-7", "request", "k-" + "a" * 32, "kind=nik", "number=" + "*" * 16, "timeout_s=30.0"]

@@ -59,33 +59,37 @@ def test_ping_answered_without_handler() -> None:
     assert outcome == "OK" and replies[0]["pong"] is True and replies[0]["request_id"] == "p1"
 
 
-@pytest.mark.parametrize(("name", "body", "code"), [
-    ("verify", b"{not json", "BAD_JSON"),
-    ("verify", b"\xff\xfe", "BAD_JSON"),
-    ("verify", b'{"request_id": "a", "deadline": NaN}', "BAD_JSON"),
-    ("verify", [1, 2], "INVALID"),
-    ("launch", {"request_id": "x1"}, "UNKNOWN_COMMAND"),
-    ("ping", {"request_id": 5}, "INVALID"),
-    ("ping", {"request_id": "has/slash"}, "INVALID"),
-    ("ping", {"request_id": "a", "extra": 1}, "INVALID"),
-    ("verify", verify(deadline=True), "INVALID"),
-    ("verify", verify(deadline="2020-01-01T00:00:00"), "INVALID"),
-    ("verify", verify(deadline="yesterday"), "INVALID"),
-    ("verify", verify(deadline=1e300), "INVALID"),
-    ("verify", {"request_id": "v1", "template": template_dict()}, "INVALID"),
-    ("verify", verify(deadline="2020-01-01T00:00:00Z"), "EXPIRED"),
-    ("verify", verify(deadline=time.time() - 3600), "EXPIRED"),
-    ("verify", verify(template={**template_dict(), "embeddings": ["@@@not base64@@@"]}), "BAD_BASE64"),
-    ("verify", verify(template=template_dict(dim=64)), "WRONG_DIM"),
-    ("verify", verify(template=template_dict(model="other-model")), "WRONG_MODEL"),
-    ("verify", verify(template={"model": MODEL}), "BAD_TEMPLATE"),
-    ("verify", verify(template="abc"), "INVALID"),
-    ("verify", verify(timeout_s=-1), "INVALID"),
-    ("diagnose", {"request_id": "d", "checks": ["disk"]}, "INVALID"),
-    ("diagnose", {"request_id": "d"}, "NOT_SUPPORTED"),
-])
-def test_each_refusal_has_its_code_and_is_logged(name: str, body: Any, code: str,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("name", "body", "code"),
+    [
+        ("verify", b"{not json", "BAD_JSON"),
+        ("verify", b"\xff\xfe", "BAD_JSON"),
+        ("verify", b'{"request_id": "a", "deadline": NaN}', "BAD_JSON"),
+        ("verify", [1, 2], "INVALID"),
+        ("launch", {"request_id": "x1"}, "UNKNOWN_COMMAND"),
+        ("ping", {"request_id": 5}, "INVALID"),
+        ("ping", {"request_id": "has/slash"}, "INVALID"),
+        ("ping", {"request_id": "a", "extra": 1}, "INVALID"),
+        ("verify", verify(deadline=True), "INVALID"),
+        ("verify", verify(deadline="2020-01-01T00:00:00"), "INVALID"),
+        ("verify", verify(deadline="yesterday"), "INVALID"),
+        ("verify", verify(deadline=1e300), "INVALID"),
+        ("verify", {"request_id": "v1", "template": template_dict()}, "INVALID"),
+        ("verify", verify(deadline="2020-01-01T00:00:00Z"), "EXPIRED"),
+        ("verify", verify(deadline=time.time() - 3600), "EXPIRED"),
+        ("verify", verify(template={**template_dict(), "embeddings": ["@@@not base64@@@"]}), "BAD_BASE64"),
+        ("verify", verify(template=template_dict(dim=64)), "WRONG_DIM"),
+        ("verify", verify(template=template_dict(model="other-model")), "WRONG_MODEL"),
+        ("verify", verify(template={"model": MODEL}), "BAD_TEMPLATE"),
+        ("verify", verify(template="abc"), "INVALID"),
+        ("verify", verify(timeout_s=-1), "INVALID"),
+        ("diagnose", {"request_id": "d", "checks": ["disk"]}, "INVALID"),
+        ("diagnose", {"request_id": "d"}, "NOT_SUPPORTED"),
+    ],
+)
+def test_each_refusal_has_its_code_and_is_logged(
+    name: str, body: Any, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="terminal.report.commands"):
         outcome, replies = run(processor(), name, body)
     assert outcome == code
@@ -144,8 +148,11 @@ def test_deadline_forms() -> None:
 
 # ---------------------------------------------------------------- fuzz
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-json_values = st.recursive(json_scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
-    st.text(max_size=8), kids, max_size=4), max_leaves=12)
+json_values = st.recursive(
+    json_scalars,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=12,
+)
 names = st.sampled_from(["verify", "cancel", "diagnose", "ping"]) | st.text(max_size=12) | st.none()
 
 
@@ -159,8 +166,11 @@ def malformed(draw: st.DrawFn) -> tuple[str | None, bytes]:
     if kind == 1:  # JSON that is not an object
         return name, json.dumps(draw(st.lists(json_values, max_size=3) | json_scalars)).encode()
     if kind == 2:  # objects with junk keys (the extra keys make any known schema fail)
-        body = draw(st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k != "request_id"),
-                                    json_values, min_size=1, max_size=5))
+        body = draw(
+            st.dictionaries(
+                st.text(min_size=1, max_size=8).filter(lambda k: k != "request_id"), json_values, min_size=1, max_size=5
+            )
+        )
         return name, json.dumps({**body, "zz_extra": 1}).encode()
     if kind == 3:  # request_id of the wrong type or shape
         # (not merely "not alphanumeric": "." or "a-b" are valid ids, and a valid cancel/ping is not refused)
@@ -185,8 +195,12 @@ def test_fuzz_1200_malformed_commands_never_crash_and_are_all_answered(caplog: p
     p.handler = lambda name, payload, reply: pytest.fail(f"malformed {name} reached the handler: {payload}")
     count = 0
 
-    @settings(max_examples=1200, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=1200,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(malformed())
     def one(case: tuple[str | None, bytes]) -> None:
         nonlocal count

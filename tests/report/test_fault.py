@@ -43,8 +43,23 @@ class Publisher:
         nxt = max(self.confirmed, default=-1) + 1
         self.done.clear()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.report.publisher_proc", str(self.db), self.url, str(nxt), str(N), "0.02",
-             *self.tls_args], cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "tests.report.publisher_proc",
+                str(self.db),
+                self.url,
+                str(nxt),
+                str(N),
+                "0.02",
+                *self.tls_args,
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
 
     def _read(self, proc: subprocess.Popen[str]) -> None:
@@ -71,7 +86,8 @@ class Publisher:
 @pytest.mark.broker
 @pytest.mark.parametrize("secure", [False, True], ids=["plain", "tls-password-acl"])
 def test_no_result_lost_under_broker_restarts_link_cuts_and_sigkill(
-        mosquitto_factory: Any, tmp_path: Path, secure: bool) -> None:
+    mosquitto_factory: Any, tmp_path: Path, secure: bool
+) -> None:
     rng = random.Random(7 if secure else 11)
     broker = mosquitto_factory(tls=True, users={"ft": "pw-ft"}) if secure else mosquitto_factory()
     proxy = TcpProxy(broker.port)
@@ -119,9 +135,16 @@ def test_no_result_lost_under_broker_restarts_link_cuts_and_sigkill(
         central.close()
     arrived = set(got)
     lost = want - arrived
-    figures = {"mode": "tls" if secure else "plain", "produced": len(want), "arrived_unique": len(arrived & want),
-               "arrived_messages": len(got), "lost": len(lost), "duplicates": len(got) - len(arrived),
-               "faults": faults, "seconds": round(time.monotonic() - t0, 1)}
+    figures = {
+        "mode": "tls" if secure else "plain",
+        "produced": len(want),
+        "arrived_unique": len(arrived & want),
+        "arrived_messages": len(got),
+        "lost": len(lost),
+        "duplicates": len(got) - len(arrived),
+        "faults": faults,
+        "seconds": round(time.monotonic() - t0, 1),
+    }
     print("FAULT-TEST", json.dumps(figures))
     (tmp_path / "figures.json").write_text(json.dumps(figures))
     assert len(want) >= N

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.broker
 
 
 def cfg(*urls: str, **kw: Any) -> MqttConfig:
-    base: dict[str, Any] = {"brokers": list(urls), "backoff_min_s": 0.1, "backoff_max_s": 0.5,
-                            "connect_timeout_s": 3, "stop_flush_s": 3}
+    base: dict[str, Any] = {
+        "brokers": list(urls),
+        "backoff_min_s": 0.1,
+        "backoff_max_s": 0.5,
+        "connect_timeout_s": 3,
+        "stop_flush_s": 3,
+    }
     return MqttConfig(**{**base, **kw})
 
 
@@ -129,8 +134,9 @@ def secure(mosquitto_factory: Any) -> Any:
     return mosquitto_factory(tls=True, users={"t5": "pw-t5", "t6": "pw-t6"})
 
 
-def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_tls_password_from_systemd_credentials_and_acl(
+    secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delenv("TERMINAL_MQTT_PASSWORD", raising=False)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(write_secret(tmp_path, "mqtt_password", "pw-t5")))
     central = Central(secure)
@@ -168,6 +174,7 @@ def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Pa
         assert other.stats["acked"] == 0
         assert ob3.count() == 1 and not central.on("t6/result")  # not delivered, and not lost either
         assert not central.on("t6/status")  # neither its status nor its will got through
+
         # The technician is told why the link keeps reconnecting: one journal line naming the ACL.
         # Wait on the journal line itself, not on the flap counter: the counter is raised on paho's thread
         # before the line is logged, so a check right after the counter raced the log call (1 run in 2).
@@ -183,8 +190,9 @@ def test_tls_password_from_systemd_credentials_and_acl(secure: Any, tmp_path: Pa
     central.close()
 
 
-def test_tls_refuses_a_broker_signed_by_another_ca(secure: Any, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tls_refuses_a_broker_signed_by_another_ca(
+    secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-t5")
     link = MqttLink(cfg(secure.url, username="t5", ca_file=secure.pki["other_ca"]), "t5", Outbox(tmp_path / "o.sqlite"))
     link.start()
@@ -211,8 +219,9 @@ def test_missing_password_file_is_a_config_error(tmp_path: Path, monkeypatch: py
         MqttLink(cfg("mqtt://127.0.0.1:1", username="u", password_file=tmp_path / "nope"), "t", Outbox(tmp_path / "o"))
 
 
-def send(central: Central, topic: str, body: Any, *, response_topic: str | None = None,
-         correlation: bytes | None = None) -> None:
+def send(
+    central: Central, topic: str, body: Any, *, response_topic: str | None = None, correlation: bytes | None = None
+) -> None:
     props = Properties(PacketTypes.PUBLISH)
     if response_topic:
         props.ResponseTopic = response_topic
@@ -223,23 +232,34 @@ def send(central: Central, topic: str, body: Any, *, response_topic: str | None 
 
 
 @pytest.mark.slow
-def test_commands_v5_response_topic_and_correlation(secure: Any, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commands_v5_response_topic_and_correlation(
+    secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-t6")
     central = Central(secure, ["terminal/#"])
-    link = MqttLink(cfg(secure.url, username="t6", ca_file=secure.ca_file), "t6", Outbox(tmp_path / "o.sqlite"),
-                    template_validator=default_template_validator(model=MODEL, dim=128))
+    link = MqttLink(
+        cfg(secure.url, username="t6", ca_file=secure.ca_file),
+        "t6",
+        Outbox(tmp_path / "o.sqlite"),
+        template_validator=default_template_validator(model=MODEL, dim=128),
+    )
     runs: list[str] = []
-    link.set_command_handler(lambda name, payload, reply: (runs.append(payload["request_id"]),
-                                                           reply({"accepted": True})))
+    link.set_command_handler(
+        lambda name, payload, reply: (runs.append(payload["request_id"]), reply({"accepted": True}))
+    )
     link.start()
     try:
         assert wait(lambda: link.connected)
         # the link subscribes to cmd/+ and then publishes status=online on the same connection: once central
         # sees that status the broker has already processed the SUBSCRIBE
         central.wait_for("t6/status", lambda p: p["state"] == "online")
-        send(central, "terminal/t6/cmd/ping", {"request_id": "p1"}, response_topic="terminal/t6/reply/x",
-             correlation=b"corr-1")
+        send(
+            central,
+            "terminal/t6/cmd/ping",
+            {"request_id": "p1"},
+            response_topic="terminal/t6/reply/x",
+            correlation=b"corr-1",
+        )
         central.wait_for("t6/reply/x", lambda p: p.get("pong") is True)
         msg = next(m for m in central.messages if m.topic == "terminal/t6/reply/x")
         assert msg.properties.CorrelationData == b"corr-1"
@@ -250,14 +270,24 @@ def test_commands_v5_response_topic_and_correlation(secure: Any, tmp_path: Path,
         central.wait_for("t6/reply/v1", n=2)
         assert runs == ["v1"]
         # a burst of malformed commands: every one answered, the terminal keeps serving
-        bad = [b"{", b"[]", json.dumps({"request_id": "e1", "deadline": 1, "template": template_dict()}).encode(),
-               json.dumps({"request_id": "b1", "deadline": future,
-                           "template": {**template_dict(), "embeddings": ["!!"]}}).encode()]
+        bad = [
+            b"{",
+            b"[]",
+            json.dumps({"request_id": "e1", "deadline": 1, "template": template_dict()}).encode(),
+            json.dumps(
+                {"request_id": "b1", "deadline": future, "template": {**template_dict(), "embeddings": ["!!"]}}
+            ).encode(),
+        ]
         for i in range(40):
             send(central, f"terminal/t6/cmd/{'verify' if i % 5 else 'nope'}", bad[i % 4])
         errors = central.wait_for("/reply/", lambda p: p.get("ok") is False, n=40)
-        assert {e["error"]["code"] for e in errors} >= {"BAD_JSON", "INVALID", "EXPIRED", "BAD_BASE64",
-                                                       "UNKNOWN_COMMAND"}
+        assert {e["error"]["code"] for e in errors} >= {
+            "BAD_JSON",
+            "INVALID",
+            "EXPIRED",
+            "BAD_BASE64",
+            "UNKNOWN_COMMAND",
+        }
         send(central, "terminal/t6/cmd/ping", {"request_id": "p2"})
         central.wait_for("t6/reply/p2", lambda p: p.get("pong") is True)
     finally:

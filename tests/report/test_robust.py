@@ -22,8 +22,7 @@ BIG = "1" + "0" * 400
 
 def processor(tmp_path: Path | None = None, **kw: Any) -> CommandProcessor:
     store = SeenRequests(tmp_path / "requests.sqlite") if tmp_path is not None else None
-    return CommandProcessor(template_validator=default_template_validator(model=MODEL, dim=128), seen_store=store,
-                            **kw)
+    return CommandProcessor(template_validator=default_template_validator(model=MODEL, dim=128), seen_store=store, **kw)
 
 
 def send(p: CommandProcessor, name: str, raw: str | bytes) -> tuple[str, list[dict[str, Any]]]:
@@ -37,13 +36,16 @@ def verify_raw(rid: str, **over: Any) -> str:
     return json.dumps(body)
 
 
-@pytest.mark.parametrize("raw", [
-    '{"request_id": "h1", "deadline": ' + BIG + ', "template": {}}',
-    '{"request_id": "h2", "deadline": -' + BIG + ', "template": {}}',
-    '{"request_id": "h3", "deadline": 1e308, "template": {}}',
-    '{"request_id": "h4", "deadline": "9999-12-31T23:59:59Z", "template": {}}',
-    '{"request_id": "h5", "deadline": "+999999999-01-01T00:00:00Z", "template": {}}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"request_id": "h1", "deadline": ' + BIG + ', "template": {}}',
+        '{"request_id": "h2", "deadline": -' + BIG + ', "template": {}}',
+        '{"request_id": "h3", "deadline": 1e308, "template": {}}',
+        '{"request_id": "h4", "deadline": "9999-12-31T23:59:59Z", "template": {}}',
+        '{"request_id": "h5", "deadline": "+999999999-01-01T00:00:00Z", "template": {}}',
+    ],
+)
 def test_huge_or_far_deadlines_are_invalid_not_fatal(raw: str) -> None:
     p = processor()
     out, replies = send(p, "verify", raw)
@@ -54,9 +56,14 @@ def test_huge_or_far_deadlines_are_invalid_not_fatal(raw: str) -> None:
 def test_huge_numbers_and_deep_nesting_anywhere() -> None:
     p = processor()
     p.handler = lambda n, pl, r: r({"accepted": True})
-    cases = [verify_raw("n1", timeout_s=int(BIG)), verify_raw("n2").replace('"count": 2', '"count": ' + BIG),
-             "[" * 50_000 + "]" * 50_000, '{"request_id": "n3", "x": ' + "[" * 17 + "]" * 17 + "}",
-             '{"request_id": ' + BIG + "}", '{"request_id": "n4", "checks": [' + BIG + "]}"]
+    cases = [
+        verify_raw("n1", timeout_s=int(BIG)),
+        verify_raw("n2").replace('"count": 2', '"count": ' + BIG),
+        "[" * 50_000 + "]" * 50_000,
+        '{"request_id": "n3", "x": ' + "[" * 17 + "]" * 17 + "}",
+        '{"request_id": ' + BIG + "}",
+        '{"request_id": "n4", "checks": [' + BIG + "]}",
+    ]
     for raw in cases:
         out, replies = send(p, "verify" if raw.startswith('{"request_id": "n') else "diagnose", raw)
         assert len(replies) == 1 and out != "INTERNAL", raw[:80]  # answered, never a crash
@@ -148,8 +155,9 @@ def test_link_thread_failure_is_restarted_and_reported(mosquitto_factory: Any, t
 
     broker = mosquitto_factory()
     central = Central(broker)
-    link = MqttLink(MqttConfig(brokers=[broker.url], backoff_min_s=0.1, backoff_max_s=0.3), "t9",
-                    Outbox(tmp_path / "o.sqlite"))
+    link = MqttLink(
+        MqttConfig(brokers=[broker.url], backoff_min_s=0.1, backoff_max_s=0.3), "t9", Outbox(tmp_path / "o.sqlite")
+    )
     real_flush = link._flush
     calls = {"n": 0}
 
@@ -192,9 +200,13 @@ def test_the_fuzz_corpus_in_process_every_command_answered_once_never_internal(t
     from tests.report.fuzz_corpus import corpus
 
     p = processor(tmp_path)
-    p.handler = lambda name, payload, reply: reply({"accepted": True, "state": "searching"} if name == "verify"
-                                                   else {"cancelled": False, "reason": "no such session running"}
-                                                   if name == "cancel" else {"diagnostics": {}})
+    p.handler = lambda name, payload, reply: reply(
+        {"accepted": True, "state": "searching"}
+        if name == "verify"
+        else {"cancelled": False, "reason": "no such session running"}
+        if name == "cancel"
+        else {"diagnostics": {}}
+    )
     outcomes = []
     for name, raw, _kind in corpus(2000, 1, template_dict()):
         out, replies = send(p, name, raw)

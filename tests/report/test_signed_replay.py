@@ -23,12 +23,17 @@ class Clock:
         return self.t
 
 
-def processor(tmp_path: Path, clock: Clock, central: Any, max_validity_s: float,
-              name: str = "seen.db") -> tuple[CommandProcessor, list[str]]:
+def processor(
+    tmp_path: Path, clock: Clock, central: Any, max_validity_s: float, name: str = "seen.db"
+) -> tuple[CommandProcessor, list[str]]:
     sec = Security("T1", keys.generate(), [central.public_key()], True, max_validity_s, 300.0, clock=clock)
-    proc = CommandProcessor(authenticate=sec.authenticate, clock=clock, seen_store=SeenRequests(tmp_path / name,
-                                                                                              clock=clock),
-                            dedup_ttl_s=3600.0, deadline_horizon_s=86400.0)
+    proc = CommandProcessor(
+        authenticate=sec.authenticate,
+        clock=clock,
+        seen_store=SeenRequests(tmp_path / name, clock=clock),
+        dedup_ttl_s=3600.0,
+        deadline_horizon_s=86400.0,
+    )
     runs: list[str] = []
 
     def handler(n: str, cmd: Any, reply: Any) -> None:
@@ -43,8 +48,9 @@ def processor(tmp_path: Path, clock: Clock, central: Any, max_validity_s: float,
 def test_a_long_lived_signed_command_is_not_run_again_after_the_dedup_ttl(tmp_path: Path, command: str) -> None:
     clock, central = Clock(1_800_000_000.0), keys.generate()
     proc, runs = processor(tmp_path, clock, central, 7 * 86400)
-    raw = json.dumps(sign_command({"request_id": "c-1"}, central, terminal_id="T1", name=command, ttl_s=3 * 86400,
-                                  now=clock.t)).encode()
+    raw = json.dumps(
+        sign_command({"request_id": "c-1"}, central, terminal_id="T1", name=command, ttl_s=3 * 86400, now=clock.t)
+    ).encode()
     assert proc.handle(command, raw, lambda m: None) == "HANDLED"
     for dt in (3600, 86400 + 3600, 2 * 86400, 3 * 86400 - 1):  # past dedup_ttl_s and deadline_horizon_s
         clock.t = 1_800_000_000.0 + dt
@@ -57,8 +63,9 @@ def test_a_long_lived_signed_command_is_not_run_again_after_the_dedup_ttl(tmp_pa
 def test_a_command_signed_slightly_in_the_future_is_not_run_twice_with_the_defaults(tmp_path: Path) -> None:
     clock, central = Clock(1_900_000_000.0), keys.generate()
     proc, runs = processor(tmp_path, clock, central, 86400)
-    raw = json.dumps(sign_command({"request_id": "c-2"}, central, terminal_id="T1", name="cancel", ttl_s=86400,
-                                  now=clock.t + 290)).encode()
+    raw = json.dumps(
+        sign_command({"request_id": "c-2"}, central, terminal_id="T1", name="cancel", ttl_s=86400, now=clock.t + 290)
+    ).encode()
     assert proc.handle("cancel", raw, lambda m: None) == "HANDLED"
     clock.t += 86400 + 100  # beyond deadline_horizon_s, the signature still valid
     assert proc.handle("cancel", raw, lambda m: None) == "DUPLICATE"

@@ -52,8 +52,15 @@ def client(broker: Any, user: str, password: str, client_id: str) -> mqtt.Client
 
 
 def link_for(broker: Any, tid: str, tmp: Path, security: Security | None) -> MqttLink:
-    cfg = MqttConfig(brokers=[broker.url], username=tid, ca_file=broker.ca_file, backoff_min_s=0.1,
-                     backoff_max_s=0.5, connect_timeout_s=3, stop_flush_s=3)
+    cfg = MqttConfig(
+        brokers=[broker.url],
+        username=tid,
+        ca_file=broker.ca_file,
+        backoff_min_s=0.1,
+        backoff_max_s=0.5,
+        connect_timeout_s=3,
+        stop_flush_s=3,
+    )
     return MqttLink(cfg, tid, Outbox(tmp / f"{tid}.sqlite"), security=security)
 
 
@@ -73,8 +80,9 @@ def test_signed_link_on_the_documented_broker(secure: Any, tmp_path: Path, monke
             props = Properties(PacketTypes.PUBLISH)
             if response_topic:
                 props.ResponseTopic = response_topic
-            central.client.publish(f"terminal/s1/cmd/{name}", json.dumps(body), qos=1, retain=retain,
-                                   properties=props).wait_for_publish(5)
+            central.client.publish(
+                f"terminal/s1/cmd/{name}", json.dumps(body), qos=1, retain=retain, properties=props
+            ).wait_for_publish(5)
 
         send("ping", sign_command({"request_id": "ok-1"}, central_key, terminal_id="s1", name="ping"))
         central.wait_for("s1/reply/ok-1", lambda p: p.get("pong") is True)
@@ -82,14 +90,19 @@ def test_signed_link_on_the_documented_broker(secure: Any, tmp_path: Path, monke
         send("ping", sign_command({"request_id": "wk-1"}, keys.generate(), terminal_id="s1", name="ping"))
         send("verify", sign_command({"request_id": "rp-1"}, central_key, terminal_id="s1", name="ping"))
         send("ping", sign_command({"request_id": "ot-1"}, central_key, terminal_id="s2", name="ping"))
-        send("ping", sign_command({"request_id": "ex-1"}, central_key, terminal_id="s1", name="ping",
-                                  now=time.time() - 3600))
+        send(
+            "ping",
+            sign_command({"request_id": "ex-1"}, central_key, terminal_id="s1", name="ping", now=time.time() - 3600),
+        )
         for rid in ("uns-1", "wk-1", "rp-1", "ot-1", "ex-1"):
             got = central.wait_for(f"s1/reply/{rid}", lambda p: p.get("ok") is False)[0]
             assert got["error"]["code"] == "BAD_SIGNATURE", got
         # a reply is never steered outside <prefix>/reply/ (here: onto another terminal's result topic)
-        send("ping", sign_command({"request_id": "rt-1"}, central_key, terminal_id="s1", name="ping"),
-             response_topic="terminal/s2/result")
+        send(
+            "ping",
+            sign_command({"request_id": "rt-1"}, central_key, terminal_id="s1", name="ping"),
+            response_topic="terminal/s2/result",
+        )
         central.wait_for("s1/reply/rt-1", lambda p: p.get("pong") is True)
         assert not central.on("s2/result")
         # a retained command is refused (it would run again at every reconnect); s2 never had a session, so
@@ -120,8 +133,9 @@ def test_signed_link_on_the_documented_broker(secure: Any, tmp_path: Path, monke
 
 
 @pytest.mark.slow
-def test_acl_stops_forged_results_and_client_id_takeover(secure: Any, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_acl_stops_forged_results_and_client_id_takeover(
+    secure: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TERMINAL_MQTT_PASSWORD", "pw-s1")
     central = Central(secure, "terminal/#")
     link = link_for(secure, "s1", tmp_path, None)
@@ -130,10 +144,12 @@ def test_acl_stops_forged_results_and_client_id_takeover(secure: Any, tmp_path: 
         central.wait_for("s1/status", lambda p: p["state"] == "online")
         connects = link.stats["connects"]
         # mosquitto drops a client whose publish the ACL refuses: one fresh client per forged message
-        forged = [("s2", "pw-s2", "s1", "terminal/s1/result", {"decision": "match"}),  # s2 posing as s1
-                  ("s2", "pw-s2", "s1", "terminal/s1/cmd/ping", {"request_id": "x"}),  # s2 commanding s1
-                  ("central", CENTRAL_PASSWORD, "c-1", "terminal/s1/result", {"decision": "match"}),
-                  ("central", CENTRAL_PASSWORD, "c-2", "terminal/s1/status", {"state": "online"})]
+        forged = [
+            ("s2", "pw-s2", "s1", "terminal/s1/result", {"decision": "match"}),  # s2 posing as s1
+            ("s2", "pw-s2", "s1", "terminal/s1/cmd/ping", {"request_id": "x"}),  # s2 commanding s1
+            ("central", CENTRAL_PASSWORD, "c-1", "terminal/s1/result", {"decision": "match"}),
+            ("central", CENTRAL_PASSWORD, "c-2", "terminal/s1/status", {"state": "online"}),
+        ]
         for user, password, cid, topic, body in forged:
             c = client(secure, user, password, client_id=cid)
             with contextlib.suppress(RuntimeError, ValueError):  # refused: the broker may close the connection

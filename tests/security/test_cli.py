@@ -30,8 +30,9 @@ def openssl_key(tmp: Path, name: str) -> tuple[Path, Path]:
     return priv, pub
 
 
-def test_keys_init_is_private_idempotent_and_show_prints_pem(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_init_is_private_idempotent_and_show_prints_pem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[terminal]\nid = "shop-7"\nstate_dir = "{tmp_path / "state"}"\n')
@@ -51,8 +52,9 @@ def test_keys_init_is_private_idempotent_and_show_prints_pem(tmp_path: Path, cap
     pub = tmp_path / "t.pub"
     pub.write_text(shown["public_key_pem"])
     assert keys.thumbprint(keys.load_public(pub)) == shown["kid"]
-    out = subprocess.run(["openssl", "pkey", "-pubin", "-in", str(pub), "-noout", "-text"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", str(pub), "-noout", "-text"], capture_output=True, text=True, check=True
+    ).stdout
     assert "ED25519" in out.upper()
     # a systemd credential wins over the state dir
     creds = tmp_path / "creds"
@@ -65,8 +67,11 @@ def test_keys_init_is_private_idempotent_and_show_prints_pem(tmp_path: Path, cap
 
 def test_non_ed25519_and_garbage_keys_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rsa = tmp_path / "rsa.pem"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", str(rsa)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", str(rsa)],
+        check=True,
+        capture_output=True,
+    )
     junk = tmp_path / "junk.pem"
     junk.write_text("hello")
     for f in (rsa, junk, tmp_path / "missing.pem"):
@@ -75,35 +80,56 @@ def test_non_ed25519_and_garbage_keys_are_one_line_errors(tmp_path: Path, capsys
         assert len(err.splitlines()) == 1 and str(f) in err
 
 
-def test_sign_command_and_verify_result_with_openssl_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_command_and_verify_result_with_openssl_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     central_priv, central_pub = openssl_key(tmp_path, "central")
     cmd = {"request_id": "v-1", "deadline": "2030-01-01T00:00:00Z"}
-    assert run(["sign-command", "--key", str(central_priv), "--terminal", "shop-7", "--command", "verify"],
-               json.dumps(cmd).encode(), monkeypatch) == 0
+    assert (
+        run(
+            ["sign-command", "--key", str(central_priv), "--terminal", "shop-7", "--command", "verify"],
+            json.dumps(cmd).encode(),
+            monkeypatch,
+        )
+        == 0
+    )
     env = json.loads(capsys.readouterr().out)
     assert open_command(env, [keys.load_public(central_pub)], terminal_id="shop-7", name="verify") == cmd
-    assert run(["sign-command", "--key", str(central_priv), "--terminal", "shop-7", "--command", "verify"],
-               b'{"a":1,"a":2}', monkeypatch) == 78
+    assert (
+        run(
+            ["sign-command", "--key", str(central_priv), "--terminal", "shop-7", "--command", "verify"],
+            b'{"a":1,"a":2}',
+            monkeypatch,
+        )
+        == 78
+    )
 
     term_priv, term_pub = openssl_key(tmp_path, "terminal")
-    raw = encode_signed(sign_payload({"request_id": "v-1", "terminal_id": "shop-7", "decision": "match"},
-                                     keys.load_private(term_priv)))
-    ok: list[Any] = [["--key", f"shop-7={term_pub}"], ["--key", f"shop-8={central_pub}", "--key", f"shop-7={term_pub}"],
-                     ["--key", str(term_pub), "--request-id", "v-1", "--terminal", "shop-7"]]
+    raw = encode_signed(
+        sign_payload({"request_id": "v-1", "terminal_id": "shop-7", "decision": "match"}, keys.load_private(term_priv))
+    )
+    ok: list[Any] = [
+        ["--key", f"shop-7={term_pub}"],
+        ["--key", f"shop-8={central_pub}", "--key", f"shop-7={term_pub}"],
+        ["--key", str(term_pub), "--request-id", "v-1", "--terminal", "shop-7"],
+    ]
     for extra in ok:
         assert run(["verify-result", *extra], raw, monkeypatch) == 0, extra
-    bad: list[Any] = [(["--key", f"shop-7={central_pub}"], raw),
-                      (["--key", f"shop-7={term_pub}", "--request-id", "v-2"], raw),
-                      (["--key", f"shop-7={term_pub}"], raw.replace(b"match", b"mAtch")),
-                      (["--key", f"shop-7={term_pub}"], b""), (["--key", str(term_pub)], raw)]
+    bad: list[Any] = [
+        (["--key", f"shop-7={central_pub}"], raw),
+        (["--key", f"shop-7={term_pub}", "--request-id", "v-2"], raw),
+        (["--key", f"shop-7={term_pub}"], raw.replace(b"match", b"mAtch")),
+        (["--key", f"shop-7={term_pub}"], b""),
+        (["--key", str(term_pub)], raw),
+    ]
     for extra, data in bad:
         assert run(["verify-result", *extra], data, monkeypatch) == 1, extra
     assert "INVALID" in capsys.readouterr().err
 
 
-def test_a_technician_shell_finds_the_installed_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_technician_shell_finds_the_installed_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without $CREDENTIALS_DIRECTORY (a shell, not the service) ``keys show`` reads install.sh's key."""
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     installed = tmp_path / "etc" / "terminal_key"

@@ -15,8 +15,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_forgery_script_small_run() -> None:
-    out = subprocess.run([sys.executable, str(REPO / "bench" / "bench_forgery.py"), "--n", "3", "--bytes", "4",
-                          "--subprocess", "1", "--json"], capture_output=True, text=True, timeout=300, cwd=REPO)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "bench_forgery.py"),
+            "--n",
+            "3",
+            "--bytes",
+            "4",
+            "--subprocess",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     fig = json.loads(out.stdout.strip().splitlines()[-1])
     results, commands = fig["results"], fig["commands"]

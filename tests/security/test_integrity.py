@@ -39,10 +39,17 @@ def test_template_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o600 and (tmp_path / "new.json").stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"count": 3}, "BAD_FORMAT"), ({"count": "2"}, "BAD_FORMAT"), ({"count": True}, "BAD_FORMAT"),
-    ({"dim": 10**9}, "BAD_FORMAT"), ({"dim": 0}, "BAD_FORMAT"), ({"dim": 128.0}, "BAD_FORMAT"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"count": 3}, "BAD_FORMAT"),
+        ({"count": "2"}, "BAD_FORMAT"),
+        ({"count": True}, "BAD_FORMAT"),
+        ({"dim": 10**9}, "BAD_FORMAT"),
+        ({"dim": 0}, "BAD_FORMAT"),
+        ({"dim": 128.0}, "BAD_FORMAT"),
+    ],
+)
 def test_template_count_and_dim_are_checked(change: dict[str, Any], code: str) -> None:
     with pytest.raises(TemplateError) as info:
         Template.from_dict({**template(), **change})
@@ -105,10 +112,17 @@ def write_rec(d: Path, lines: list[dict[str, Any]]) -> Path:
     return d
 
 
-@pytest.mark.parametrize("bad, needle", [
-    ({"file": "../secret.png"}, "outside"), ({"file": "/etc/passwd"}, "outside"), ({"file": ""}, "outside"),
-    ({"timestamp": "NaN"}, "finite"), ({"timestamp": 1e999}, "finite"), ({"timestamp": 0.0}, "increase"),
-])
+@pytest.mark.parametrize(
+    "bad, needle",
+    [
+        ({"file": "../secret.png"}, "outside"),
+        ({"file": "/etc/passwd"}, "outside"),
+        ({"file": ""}, "outside"),
+        ({"timestamp": "NaN"}, "finite"),
+        ({"timestamp": 1e999}, "finite"),
+        ({"timestamp": 0.0}, "increase"),
+    ],
+)
 def test_recording_paths_stay_inside_and_time_moves_forward(tmp_path: Path, bad: dict[str, Any], needle: str) -> None:
     good = [{"index": 0, "file": "000000.png", "timestamp": 0.0}, {"index": 1, "file": "000001.png", "timestamp": 0.04}]
     read_index(write_rec(tmp_path / "ok", good))

@@ -17,8 +17,10 @@ from terminal.security.errors import SignatureError
 # RFC 8037 appendix A.1/A.3/A.4
 RFC_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
 RFC_THUMB = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
-RFC_JWS = ("eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
-           "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg")
+RFC_JWS = (
+    "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
+    "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+)
 
 
 def rfc_key() -> Ed25519PrivateKey:
@@ -35,9 +37,20 @@ def test_rfc8037_vector_thumbprint_and_signature() -> None:
 
 
 def test_rfc8785_numbers_and_key_order() -> None:
-    cases = {0.0: "0", 1e30: "1e+30", 4.5: "4.5", 0.002: "0.002", 1e-7: "1e-7", 1e21: "1e+21",
-             1e20: "100000000000000000000", 333333333.3333333: "333333333.3333333", 5e-324: "5e-324",
-             -1.7976931348623157e308: "-1.7976931348623157e+308", 1.0: "1", 0.000001: "0.000001"}
+    cases = {
+        0.0: "0",
+        1e30: "1e+30",
+        4.5: "4.5",
+        0.002: "0.002",
+        1e-7: "1e-7",
+        1e21: "1e+21",
+        1e20: "100000000000000000000",
+        333333333.3333333: "333333333.3333333",
+        5e-324: "5e-324",
+        -1.7976931348623157e308: "-1.7976931348623157e+308",
+        1.0: "1",
+        0.000001: "0.000001",
+    }
     for x, want in cases.items():
         assert es6_number(x) == want, x
     assert es6_number(-0.0) == "0"
@@ -50,8 +63,9 @@ def test_rfc8785_numbers_and_key_order() -> None:
             canonical_json(bad)
 
 
-@pytest.mark.parametrize("raw", [b'{"a":1,"a":2}', b'{"a":NaN}', b'{"a":123456789012345678901}', b"\xff",
-                                 b"[" * 5000 + b"]" * 5000])
+@pytest.mark.parametrize(
+    "raw", [b'{"a":1,"a":2}', b'{"a":NaN}', b'{"a":123456789012345678901}', b"\xff", b"[" * 5000 + b"]" * 5000]
+)
 def test_strict_loads_refuses(raw: bytes) -> None:
     with pytest.raises(ValueError):
         strict_loads(raw)
@@ -59,8 +73,15 @@ def test_strict_loads_refuses(raw: bytes) -> None:
 
 def test_result_signature_round_trip_and_forgeries() -> None:
     key, other = keys.generate(), keys.generate()
-    record = {"request_id": "r-1", "decision": "no_match", "score": 0.41, "threshold": 0.5507,
-              "finished_at": "2026-12-02T06:00:00.000Z", "reference_sha256": "ab" * 32, "message": {"id": "Maaf"}}
+    record = {
+        "request_id": "r-1",
+        "decision": "no_match",
+        "score": 0.41,
+        "threshold": 0.5507,
+        "finished_at": "2026-12-02T06:00:00.000Z",
+        "reference_sha256": "ab" * 32,
+        "message": {"id": "Maaf"},
+    }
     raw = encode_signed(sign_payload(record, key))
     assert verify_payload(raw, [key.public_key()]) == record
     assert verify_payload(raw + b"\n", [other.public_key(), key.public_key()]) == record  # rotation: any key
@@ -83,8 +104,7 @@ def test_result_signature_round_trip_and_forgeries() -> None:
 
 def test_every_single_byte_change_is_rejected() -> None:
     key = keys.generate()
-    raw = encode_signed(sign_payload({"request_id": "r-9", "decision": "match", "score": 0.8123, "x": [1e-7, 2]},
-                                     key))
+    raw = encode_signed(sign_payload({"request_id": "r-9", "decision": "match", "score": 0.8123, "x": [1e-7, 2]}, key))
     for i in range(len(raw)):
         for delta in (1, 32):
             data = bytearray(raw)

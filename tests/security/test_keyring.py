@@ -26,16 +26,20 @@ def two_terminals(tmp_path: Path) -> tuple[Path, Path, bytes, bytes]:
     a, b = keys.generate(), keys.generate()
     pa, pb = tmp_path / "a.pub", tmp_path / "b.pub"
     for key, pub in ((a, pa), (b, pb)):
-        pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+        pub.write_bytes(
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
     genuine = encode_signed(sign_payload({"request_id": "q1", "terminal_id": "shop-A", "decision": "match"}, a))
     forged = encode_signed(sign_payload({"request_id": "q1", "terminal_id": "shop-B", "decision": "match"}, a))
     return pa, pb, genuine, forged
 
 
-def test_a_result_signed_by_terminal_a_claiming_b_is_refused(two_terminals: tuple[Path, Path, bytes, bytes],
-                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_result_signed_by_terminal_a_claiming_b_is_refused(
+    two_terminals: tuple[Path, Path, bytes, bytes],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     pa, pb, genuine, forged = two_terminals
     # the review's reproduction: two bare keys and --terminal shop-B
     assert run(["verify-result", "--key", str(pa), "--key", str(pb), "--terminal", "shop-B"], forged, monkeypatch) == 1
@@ -55,16 +59,18 @@ def test_a_result_signed_by_terminal_a_claiming_b_is_refused(two_terminals: tupl
     assert run(["verify-result", "--keyring", str(toml)], forged, monkeypatch) == 1
 
 
-def test_a_bare_key_needs_to_be_alone_and_named_by_terminal(two_terminals: tuple[Path, Path, bytes, bytes],
-                                                             monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bare_key_needs_to_be_alone_and_named_by_terminal(
+    two_terminals: tuple[Path, Path, bytes, bytes], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     pa, pb, genuine, _ = two_terminals
     assert run(["verify-result", "--key", str(pa), "--terminal", "shop-A"], genuine, monkeypatch) == 0
     # one bare key with --terminal: the operator vouches that this is shop-B's key (it is not, but we cannot know)
     assert run(["verify-result", "--key", str(pa)], genuine, monkeypatch) == 1  # which terminal is this key?
     assert "unbound_key" in capsys.readouterr().err
-    assert run(["verify-result", "--key", str(pa), "--key", f"shop-B={pb}", "--terminal", "shop-A"], genuine,
-               monkeypatch) == 1
+    assert (
+        run(["verify-result", "--key", str(pa), "--key", f"shop-B={pb}", "--terminal", "shop-A"], genuine, monkeypatch)
+        == 1
+    )
     assert run(["verify-result"], genuine, monkeypatch) == 78
 
 

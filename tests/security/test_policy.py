@@ -33,14 +33,18 @@ def test_a_field_config_passes(tmp_path: Path) -> None:
     assert check(tmp_path, SECURE)[0] == 0
 
 
-@pytest.mark.parametrize("mqtt, needle", [
-    ('brokers = ["mqtts://broker.example:8883"]', "anonymous"),
-    ('brokers = ["mqtt://broker.example:1883"]\nusername = "shop-7"', "cleartext"),
-    ('brokers = ["mqtts://a:8883", "mqtt://b:1883"]\nusername = "shop-7"', "cleartext"),
-    (SECURE + "\ntls_insecure = true", "tls_insecure"),
-])
+@pytest.mark.parametrize(
+    "mqtt, needle",
+    [
+        ('brokers = ["mqtts://broker.example:8883"]', "anonymous"),
+        ('brokers = ["mqtt://broker.example:1883"]\nusername = "shop-7"', "cleartext"),
+        ('brokers = ["mqtts://a:8883", "mqtt://b:1883"]\nusername = "shop-7"', "cleartext"),
+        (SECURE + "\ntls_insecure = true", "tls_insecure"),
+    ],
+)
 def test_insecure_broker_settings_are_refused_then_allowed_loudly(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], mqtt: str, needle: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mqtt: str, needle: str
+) -> None:
     rc, path = check(tmp_path, mqtt)
     err = capsys.readouterr().err
     assert rc == 78 and needle in err and path in err and "allow_insecure" in err and "Traceback" not in err

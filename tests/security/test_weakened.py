@@ -23,18 +23,21 @@ def write(tmp: Path, text: str, name: str = "c.toml") -> Path:
     return path
 
 
-def test_unsigned_commands_are_refused_without_allow_insecure(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsigned_commands_are_refused_without_allow_insecure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = write(tmp_path, SECURE + "[security]\nrequire_signed_commands = false\n")
     assert main(["config", "check", str(cfg)]) == 78
     err = capsys.readouterr().err
     assert "require_signed_commands = false" in err and "allow_insecure" in err and "Traceback" not in err
-    allowed = write(tmp_path, SECURE + "allow_insecure = true\n[security]\nrequire_signed_commands = false\n",
-                    "ok.toml")
+    allowed = write(
+        tmp_path, SECURE + "allow_insecure = true\n[security]\nrequire_signed_commands = false\n", "ok.toml"
+    )
     assert main(["config", "check", str(allowed)]) == 0
     out = capsys.readouterr()
-    assert "WARNING" in out.out and any("WEAKENED" in line and "require_signed_commands" in line
-                                        for line in out.err.splitlines())
+    assert "WARNING" in out.out and any(
+        "WEAKENED" in line and "require_signed_commands" in line for line in out.err.splitlines()
+    )
 
 
 def test_a_reload_cannot_switch_signed_commands_off(tmp_path: Path) -> None:
@@ -45,15 +48,18 @@ def test_a_reload_cannot_switch_signed_commands_off(tmp_path: Path) -> None:
     assert kept is current and error is not None and "require_signed_commands" in error
 
 
-@pytest.mark.parametrize(("setting", "needle"), [
-    ("[session]\nliveness = false\n", "session.liveness = false"),
-    ("[pad]\nenabled = false\n", "pad.enabled = false"),
-    ("[pad]\nthreshold = 0.0\n", "pad.threshold = 0"),
-    ("[session]\nseed = 7\n", "session.seed"),
-])
-def test_weakened_liveness_is_warned_at_check_and_reload(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          caplog: pytest.LogCaptureFixture, setting: str,
-                                                          needle: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ("[session]\nliveness = false\n", "session.liveness = false"),
+        ("[pad]\nenabled = false\n", "pad.enabled = false"),
+        ("[pad]\nthreshold = 0.0\n", "pad.threshold = 0"),
+        ("[session]\nseed = 7\n", "session.seed"),
+    ],
+)
+def test_weakened_liveness_is_warned_at_check_and_reload(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, setting: str, needle: str
+) -> None:
     base = SECURE + '[security]\ncentral_public_keys = ["CENTRAL"]\n'
     path = write(tmp_path, base + setting)
     current = load_config(write(tmp_path, base, "base.toml"))

@@ -62,8 +62,23 @@ def make_pki(d: Path) -> dict[str, Path]:
     run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=terminal-test-ca", "-days", "2")
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    )
     # A second, unrelated CA: a client trusting it must refuse our broker.
     run("req", "-x509", *ec, "-keyout", "other-ca.key", "-out", "other-ca.crt", "-subj", "/CN=other-ca", "-days", "2")
     return {"ca": d / "ca.crt", "cert": d / "server.crt", "key": d / "server.key", "other_ca": d / "other-ca.crt"}
@@ -93,10 +108,20 @@ class Mosquitto:
     def _write_config(self) -> Path:
         w = self.workdir
         (w / "data").mkdir(parents=True, exist_ok=True)
-        lines = [f"listener {self.port} 127.0.0.1", "user root", "persistence true",
-                 f"persistence_location {w / 'data'}/", "autosave_interval 1800", "max_queued_messages 0",
-                 "max_inflight_messages 100", "set_tcp_nodelay true", f"log_dest file {w / 'mosquitto.log'}",
-                 "log_type error", "log_type warning", "log_type notice"]
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "user root",
+            "persistence true",
+            f"persistence_location {w / 'data'}/",
+            "autosave_interval 1800",
+            "max_queued_messages 0",
+            "max_inflight_messages 100",
+            "set_tcp_nodelay true",
+            f"log_dest file {w / 'mosquitto.log'}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+        ]
         if self.tls:
             if not self.pki:
                 self.pki = make_pki(w / "pki")
@@ -117,13 +142,12 @@ class Mosquitto:
     def start(self) -> None:
         """Start (or start again) and wait until the port accepts connections."""
         conf = self._write_config()
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_port(self.port)
         except TimeoutError:
             self.stop()
-            log = (self.workdir / "mosquitto.log")
+            log = self.workdir / "mosquitto.log"
             raise RuntimeError(f"mosquitto did not start: {log.read_text()[-2000:] if log.exists() else ''}") from None
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -147,8 +171,17 @@ class Mosquitto:
 def documented_lines(passwd: Path, acl: Path, tls: bool) -> list[str]:
     """The settings of examples/mosquitto/mosquitto.conf other than paths, listener and TLS files."""
     replaced = {"password_file": f"password_file {passwd}", "acl_file": f"acl_file {acl}"}
-    skip = {"listener", "cafile", "certfile", "keyfile", "persistence_location", "persistence", "autosave_interval",
-            "max_queued_messages", "per_listener_settings"}
+    skip = {
+        "listener",
+        "cafile",
+        "certfile",
+        "keyfile",
+        "persistence_location",
+        "persistence",
+        "autosave_interval",
+        "max_queued_messages",
+        "per_listener_settings",
+    }
     out = []
     for line in DOC_CONF.read_text().splitlines():
         key = line.split(" ", 1)[0]

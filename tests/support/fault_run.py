@@ -27,9 +27,19 @@ FAULTS = ("kill_mid_session", "kill_after_result", "broker_restart", "link_cut",
 class FaultRun:
     """One run; ``figures()`` after ``run()``."""
 
-    def __init__(self, tmp: Path, clip: Path, reference: dict[str, Any], *, seed: int, fault_every: int = 3,
-                 timeout_s: float = 1.5, tid: str = "kc-fault", log: Any = print,
-                 plan: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        clip: Path,
+        reference: dict[str, Any],
+        *,
+        seed: int,
+        fault_every: int = 3,
+        timeout_s: float = 1.5,
+        tid: str = "kc-fault",
+        log: Any = print,
+        plan: list[str] | None = None,
+    ) -> None:
         self.tmp, self.clip, self.reference, self.seed = tmp, clip, reference, seed
         self.rng = random.Random(seed)
         self.fault_every, self.timeout_s, self.tid, self.log = fault_every, timeout_s, tid, log
@@ -40,8 +50,13 @@ class FaultRun:
         self.plan = list(plan) if plan is not None else None  # faults in this order instead of drawn at random
 
     def _verify(self, central: Central, daemon: DaemonProc, rid: str) -> None:
-        body = {"request_id": rid, "deadline": time.time() + 3600, "template": self.reference,
-                "member_ref": f"m-{rid}", "timeout_s": self.timeout_s}
+        body = {
+            "request_id": rid,
+            "deadline": time.time() + 3600,
+            "template": self.reference,
+            "member_ref": f"m-{rid}",
+            "timeout_s": self.timeout_s,
+        }
         keys: list[str] = []
         end = time.monotonic() + 120
         while time.monotonic() < end:
@@ -76,8 +91,9 @@ class FaultRun:
             time.sleep(0.05)
         return False
 
-    def _fault(self, kind: str, central: Central, daemon: DaemonProc, broker: Mosquitto, proxy: TcpProxy,
-               rid: str) -> None:
+    def _fault(
+        self, kind: str, central: Central, daemon: DaemonProc, broker: Mosquitto, proxy: TcpProxy, rid: str
+    ) -> None:
         self.faults[kind] += 1
         if kind == "kill_mid_session":
             time.sleep(self.rng.uniform(0.0, 0.5))
@@ -154,9 +170,22 @@ class FaultRun:
                 extra.append(rid)
             else:
                 r = got[0]
-                decisions[f"{r['decision']}/{r.get('reason_code')}" if r["decision"] == "failed" else r["decision"]] += 1
+                decisions[
+                    f"{r['decision']}/{r.get('reason_code')}" if r["decision"] == "failed" else r["decision"]
+                ] += 1
                 wrong_id += (result_id is not None and r["result_id"] != result_id) or r.get("member_ref") != f"m-{rid}"
-        return {"seed": self.seed, "accepted": len(self.accepted), "lost": len(lost), "lost_ids": lost[:10],
-                "more_than_one": len(extra), "wire_duplicates": dup, "wrong_result_or_member_ref": wrong_id,
-                "decisions": dict(decisions), "faults": dict(self.faults), "refused": dict(self.refused),
-                "commands_sent": self.sends, "daemon_starts": daemon.starts, "seconds": round(seconds, 1)}
+        return {
+            "seed": self.seed,
+            "accepted": len(self.accepted),
+            "lost": len(lost),
+            "lost_ids": lost[:10],
+            "more_than_one": len(extra),
+            "wire_duplicates": dup,
+            "wrong_result_or_member_ref": wrong_id,
+            "decisions": dict(decisions),
+            "faults": dict(self.faults),
+            "refused": dict(self.refused),
+            "commands_sent": self.sends,
+            "daemon_starts": daemon.starts,
+            "seconds": round(seconds, 1),
+        }

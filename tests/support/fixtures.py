@@ -16,7 +16,18 @@ def live_clip_and_reference(d: Path) -> tuple[Path, dict[str, Any]]:
 
     d.mkdir(parents=True, exist_ok=True)
     clip = write_recording(live_frames("fsw_bernard3073_data2"), d / "live")
-    if cli(["enroll", str(data("live/fsw_bernard3073_data2/ref.jpg")), "--out", str(d / "ref.json"),
-            "--skip", "UNSTEADY"]) != 0:
+    if (
+        cli(
+            [
+                "enroll",
+                str(data("live/fsw_bernard3073_data2/ref.jpg")),
+                "--out",
+                str(d / "ref.json"),
+                "--skip",
+                "UNSTEADY",
+            ]
+        )
+        != 0
+    ):
         raise RuntimeError("enrolment of the reference failed")
     return clip, json.loads((d / "ref.json").read_text())

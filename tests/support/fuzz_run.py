@@ -26,8 +26,11 @@ def mount_tmpfs(path: Path, size_mb: int) -> bool:
     """A tmpfs at ``path`` (root only); False when mounting is not allowed here."""
     path.mkdir(parents=True, exist_ok=True)
     try:
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(path)],
-                           capture_output=True, timeout=10)
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(path)],
+            capture_output=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return r.returncode == 0
@@ -47,8 +50,18 @@ def fill(path: Path) -> Path:
 class FuzzRun:
     """One run; ``run(n)`` returns the figures."""
 
-    def __init__(self, tmp: Path, clip: Path, reference: dict[str, Any], *, seed: int, window: int = 10,
-                 watchdog_s: float = 2.0, tid: str = "kc-fuzz", log: Any = print) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        clip: Path,
+        reference: dict[str, Any],
+        *,
+        seed: int,
+        window: int = 10,
+        watchdog_s: float = 2.0,
+        tid: str = "kc-fuzz",
+        log: Any = print,
+    ) -> None:
         self.tmp, self.clip, self.reference, self.seed = tmp, clip, reference, seed
         self.window, self.watchdog_s, self.tid, self.log = window, watchdog_s, tid, log
         self.kinds: Counter[str] = Counter()
@@ -96,9 +109,16 @@ class FuzzRun:
             self._send_all(central, cases[:a], 0)
             if tmpfs:
                 filler = fill(state)
-                disk["verify_while_full"] = central.send("verify", {
-                    "request_id": f"full-{self.seed}", "deadline": time.time() + 600, "template": self.reference,
-                    "timeout_s": 1.0}, wait=30)
+                disk["verify_while_full"] = central.send(
+                    "verify",
+                    {
+                        "request_id": f"full-{self.seed}",
+                        "deadline": time.time() + 600,
+                        "template": self.reference,
+                        "timeout_s": 1.0,
+                    },
+                    wait=30,
+                )
                 self._send_all(central, cases[a:b], a)
                 end = time.monotonic() + 8  # the health message (every 2 s) carries the alarm
                 while time.monotonic() < end and not disk.get("alarm_seen"):
@@ -106,9 +126,16 @@ class FuzzRun:
                     time.sleep(0.1)
                 filler.unlink()
                 time.sleep(2.5)  # the frame loop's probe clears the alarm once a write succeeds
-                disk["verify_after_freeing"] = central.send("verify", {
-                    "request_id": f"freed-{self.seed}", "deadline": time.time() + 600, "template": self.reference,
-                    "timeout_s": 1.0}, wait=30)
+                disk["verify_after_freeing"] = central.send(
+                    "verify",
+                    {
+                        "request_id": f"freed-{self.seed}",
+                        "deadline": time.time() + 600,
+                        "template": self.reference,
+                        "timeout_s": 1.0,
+                    },
+                    wait=30,
+                )
             else:
                 self._send_all(central, cases[a:b], a)
             self._send_all(central, cases[b:], b)
@@ -118,17 +145,27 @@ class FuzzRun:
             log = daemon.log.read_text(errors="replace")
             health = central.health[-1] if central.health else {}
             return {
-                "seed": self.seed, "commands": n, "answered": n - len(self.unanswered),
-                "unanswered": len(self.unanswered), "unanswered_cases": self.unanswered[:10],
+                "seed": self.seed,
+                "commands": n,
+                "answered": n - len(self.unanswered),
+                "unanswered": len(self.unanswered),
+                "unanswered_cases": self.unanswered[:10],
                 "link_deaths": log.count("mqtt link failed") + log.count("link thread had died"),
-                "link_connects": health.get("link", {}).get("connects"), "daemon_alive": daemon.alive,
-                "final_ping_ok": bool(final and final.get("ok")), "watchdog_pings": len(pings),
+                "link_connects": health.get("link", {}).get("connects"),
+                "daemon_alive": daemon.alive,
+                "final_ping_ok": bool(final and final.get("ok")),
+                "watchdog_pings": len(pings),
                 "max_ping_gap_s": round(max(gaps), 3) if gaps else None,
                 "missed_watchdog": sum(g > self.watchdog_s for g in gaps),
-                "seconds": round(time.monotonic() - t_ready, 1), "kinds": dict(self.kinds),
-                "codes": dict(self.codes), "disk": {k: (v.get("error", {}).get("code") or
-                                                        ("accepted" if v.get("accepted") else v))
-                                                    if isinstance(v, dict) else v for k, v in disk.items()},
+                "seconds": round(time.monotonic() - t_ready, 1),
+                "kinds": dict(self.kinds),
+                "codes": dict(self.codes),
+                "disk": {
+                    k: (v.get("error", {}).get("code") or ("accepted" if v.get("accepted") else v))
+                    if isinstance(v, dict)
+                    else v
+                    for k, v in disk.items()
+                },
             }
         finally:
             daemon.stop()

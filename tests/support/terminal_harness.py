@@ -73,13 +73,21 @@ class DaemonProc:
 
     def start(self) -> None:
         """Start (again); output appended to daemon.log."""
-        env = {**os.environ, "NOTIFY_SOCKET": self.notify.listener.env_value,
-               "WATCHDOG_USEC": str(int(self.watchdog_s * 1e6)), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "NOTIFY_SOCKET": self.notify.listener.env_value,
+            "WATCHDOG_USEC": str(int(self.watchdog_s * 1e6)),
+            "PYTHONUNBUFFERED": "1",
+        }
         env.pop("WATCHDOG_PID", None)
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config",
-                                      str(self.config)], env=env, cwd=REPO, stdout=self.log.open("ab"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "terminal", "--log-level", "info", "run", "--config", str(self.config)],
+            env=env,
+            cwd=REPO,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         self.starts += 1
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -138,8 +146,12 @@ class Central:
         time.sleep(0.3)  # SUBACKs
 
     def _on_connect(self, client: mqtt.Client, *_a: Any) -> None:
-        for topic in (f"{self.prefix}/result", f"{self.prefix}/reply/#", f"{self.prefix}/event",
-                      f"{self.prefix}/health"):
+        for topic in (
+            f"{self.prefix}/result",
+            f"{self.prefix}/reply/#",
+            f"{self.prefix}/event",
+            f"{self.prefix}/health",
+        ):
             client.subscribe(topic, qos=1)
         self.connected.set()
 
@@ -200,7 +212,7 @@ def daemon_config(tmp: Path, broker_url: str, clip: Path, tid: str, *, extra: st
     """A daemon config for fault runs: replay camera, MQTT 5 on loopback, mock GPIO, fast reconnects."""
     text = f"""[terminal]
 id = "{tid}"
-state_dir = "{tmp / 'state'}"
+state_dir = "{tmp / "state"}"
 [camera]
 backend = "replay"
 source = "{clip}"

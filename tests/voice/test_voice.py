@@ -102,12 +102,14 @@ def test_no_device_is_silent_and_reported(tmp_path: Path) -> None:
     player.say("TOO_DARK")  # harmless
     player.stop()
     assert not player.available and player.problem and not player.played
-    full = Config.model_validate({"terminal": {"state_dir": str(tmp_path)}, "voice": {"enabled": True,
-                                                                                        "device": "nosuchpcm"}})
+    full = Config.model_validate(
+        {"terminal": {"state_dir": str(tmp_path)}, "voice": {"enabled": True, "device": "nosuchpcm"}}
+    )
     check = check_audio(full)
     assert check.status == "warn" and "silent" in check.summary
-    ok = check_audio(Config.model_validate({"terminal": {"state_dir": str(tmp_path)},
-                                            "voice": {"enabled": True, "device": "null"}}))
+    ok = check_audio(
+        Config.model_validate({"terminal": {"state_dir": str(tmp_path)}, "voice": {"enabled": True, "device": "null"}})
+    )
     assert ok.status == "pass", ok.summary
 
 
