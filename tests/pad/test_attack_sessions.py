@@ -23,6 +23,8 @@ from terminal.session.schema import validate_result
 from tests.pad.attacks import ATTACKS, identities
 from tests.session.conftest import session_config
 
+pytestmark = pytest.mark.slow  # whole sessions per attack kind (~3 s each): CI runs them, the fast loop does not
+
 CFG = session_config(challenge_time_s=3.0)
 SECONDS = 4.0
 
