@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Literal, cast
 import cv2
 import numpy as np
 
+from terminal.analysis import checks, measures
 from terminal.analysis import codes as C
-from terminal.analysis import measures
-from terminal.analysis.detector import Detection, FaceDetector, distinct
+from terminal.analysis.detector import FaceDetector, distinct
 from terminal.analysis.faceregion import face_crop
-from terminal.analysis.glasses import glasses_cues
 from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
 from terminal.analysis.secondlook import second_look, third_look
 from terminal.analysis.settings import QualityConfig
@@ -44,11 +43,6 @@ def _margin(value: float, lo: float | None, hi: float | None) -> float:
     return 1.0
 
 
-def _check(code: str, value: float, lo: float | None, hi: float | None) -> CheckResult:
-    passed = (lo is None or value >= lo) and (hi is None or value <= hi)
-    return CheckResult(code=code, value=float(value), limits=(lo, hi), passed=bool(passed))
-
-
 class QualityGate:
     """Per-frame quality verdicts; keeps stream state (for UNSTEADY) when frames come with timestamps.
 
@@ -56,13 +50,16 @@ class QualityGate:
     cannot be skipped because nothing else can be measured without a face.
     """
 
-    def __init__(self, config: QualityConfig, landmarker: FaceLandmarker | None = None,
-                 skip: Iterable[str] = ()) -> None:
+    def __init__(
+        self, config: QualityConfig, landmarker: FaceLandmarker | None = None, skip: Iterable[str] = ()
+    ) -> None:
         self.config = config
         self._own_landmarker = landmarker is None
         self.landmarker = landmarker or FaceLandmarker(
-            mode="image", max_faces=max(3, config.max_faces + 1),
-            min_detection_confidence=config.min_detection_confidence)
+            mode="image",
+            max_faces=max(3, config.max_faces + 1),
+            min_detection_confidence=config.min_detection_confidence,
+        )
         self.skip = frozenset(skip) - {C.NO_FACE}
         unknown = self.skip - C.GATE_CODES
         if unknown:
@@ -77,14 +74,19 @@ class QualityGate:
         self._cache: ModelCache | None = None
 
     @classmethod
-    def from_config(cls, cfg: Config, mode: Literal["image", "video"] = "video",
-                    skip: Iterable[str] = ()) -> QualityGate:
+    def from_config(
+        cls, cfg: Config, mode: Literal["image", "video"] = "video", skip: Iterable[str] = ()
+    ) -> QualityGate:
         """A gate with its own landmarker built from the ``[models]`` and ``[quality]`` sections."""
         from terminal.modelstore import model_path
 
         q = cfg.quality
-        lm = FaceLandmarker(model_path(cfg.models.landmarker, cfg.models.dir), mode=mode,
-                            max_faces=max(3, q.max_faces + 1), min_detection_confidence=q.min_detection_confidence)
+        lm = FaceLandmarker(
+            model_path(cfg.models.landmarker, cfg.models.dir),
+            mode=mode,
+            max_faces=max(3, q.max_faces + 1),
+            min_detection_confidence=q.min_detection_confidence,
+        )
         gate = cls(q, lm, skip=skip)
         gate._own_landmarker = True
         gate._models_dir = cfg.models.dir
@@ -134,88 +136,44 @@ class QualityGate:
             n = max(n, self._tiled_faces(image_rgb, timestamp_s))
         return self._analyze_faces(image_rgb, faces, n, timestamp_s)
 
-    def _analyze_faces(self, image_rgb: np.ndarray, faces: list[FaceObservation], n: int,
-                       timestamp_s: float | None) -> Verdict:
+    def _analyze_faces(
+        self, image_rgb: np.ndarray, faces: list[FaceObservation], n: int, timestamp_s: float | None
+    ) -> Verdict:
         """Every check on the largest of ``faces``; ``n`` is the face count for MULTIPLE_FACES."""
         face = faces[0]
         results = [CheckResult(C.NO_FACE, float(n), (1.0, None), True)]
-        results += self._framing(face, n, image_rgb.shape[1], image_rgb.shape[0])
-        results += self._pose(face)
+        results += checks.framing(self.config, self.skip, face, n, image_rgb.shape[1], image_rgb.shape[0])
+        results += checks.pose(self.config, self.skip, face)
         crop = face_crop(image_rgb, face)
         if C.EYES_CLOSED not in self.skip:
-            results.append(_check(C.EYES_CLOSED, min(measures.eye_openness(face)), self.config.min_eye_openness, None))
+            results.append(
+                checks.check(C.EYES_CLOSED, min(measures.eye_openness(face)), self.config.min_eye_openness, None)
+            )
         # Washed out = the forehead is clipped (a mask never covers it; a white mask raises the face's mean
         # luma, so the whole face's brightness cannot tell a cover from over-exposure).
         washed_out = measures.clipped_share(crop, "forehead") > self.config.max_overexposed_share
-        results += self._glasses(crop, washed_out)
+        results += checks.glasses(self.config, self.skip, crop, washed_out)
         luma, under, over = measures.luminance_stats(crop)
         if C.OCCLUDED_FACE not in self.skip:
-            results.append(_check(C.OCCLUDED_FACE, measures.occlusion_score(crop, use_texture=not washed_out), None,
-                                  self.config.max_occlusion_score))
-        results += self._light(crop, luma, under, over)
+            results.append(
+                checks.check(
+                    C.OCCLUDED_FACE,
+                    measures.occlusion_score(crop, use_texture=not washed_out),
+                    None,
+                    self.config.max_occlusion_score,
+                )
+            )
+        results += checks.light(self.config, self.skip, crop, luma, under, over)
         if C.BLURRY not in self.skip:
-            results.append(_check(C.BLURRY, measures.sharpness(crop), self.config.min_sharpness, None))
+            results.append(checks.check(C.BLURRY, measures.sharpness(crop), self.config.min_sharpness, None))
         if timestamp_s is not None and C.UNSTEADY not in self.skip:
             speed = self._steady.update(timestamp_s, face)
             if speed is not None:
-                results.append(_check(C.UNSTEADY, speed, None, self.config.max_jitter))
+                results.append(checks.check(C.UNSTEADY, speed, None, self.config.max_jitter))
         h, w = image_rgb.shape[:2]
         x0, y0, x1, y1 = face.bbox
         box = (max(int(x0), 0), max(int(y0), 0), min(round(x1), w), min(round(y1), h))
         return self._verdict(results, n, face, box, luma)
-
-    def _framing(self, face: FaceObservation, n: int, w: int, h: int) -> list[CheckResult]:
-        cfg, out = self.config, []
-        if C.MULTIPLE_FACES not in self.skip:
-            out.append(_check(C.MULTIPLE_FACES, float(n), None, float(cfg.max_faces)))
-        x0, y0, x1, y1 = face.bbox
-        if C.FACE_TOO_CLOSE not in self.skip:
-            out.append(_check(C.FACE_TOO_CLOSE, (x1 - x0) / w, None, cfg.max_face_width_frac))
-        if C.FACE_TOO_SMALL not in self.skip:
-            out.append(_check(C.FACE_TOO_SMALL, face.inter_eye_px, cfg.min_inter_eye_px, None))
-        if C.FACE_OFF_CENTER not in self.skip:
-            cx, cy = face.center
-            offset = max(abs(cx / w - 0.5), abs(cy / h - 0.5))
-            # A face cut by the frame edge is off centre whatever its centre says (OFIQ's crop measures).
-            margin_x = (x1 - x0) * 0.05
-            if x0 < -margin_x or y0 < 0 or x1 > w + margin_x or y1 > h:
-                offset = max(offset, cfg.max_center_offset + 0.01)
-            out.append(_check(C.FACE_OFF_CENTER, offset, None, cfg.max_center_offset))
-        return out
-
-    def _pose(self, face: FaceObservation) -> list[CheckResult]:
-        cfg, out = self.config, []
-        for code, angle, limit in ((C.POSE_YAW, face.yaw, cfg.max_yaw_deg), (C.POSE_PITCH, face.pitch, cfg.max_pitch_deg),
-                                   (C.POSE_ROLL, face.roll, cfg.max_roll_deg)):
-            if code not in self.skip:
-                out.append(_check(code, angle, -limit, limit))
-        return out
-
-    def _glasses(self, crop: measures.FaceCrop, washed_out: bool) -> list[CheckResult]:
-        """Only glasses that hide the eyes fail (dark lenses, glare, heavy frames); clear glasses pass. Glare is
-        not judged on a washed-out face (its eyes are clipped too: that is TOO_BRIGHT)."""
-        if C.OCCLUDED_GLASSES in self.skip:
-            return []
-        cfg, cues = self.config, glasses_cues(crop)
-        return [_check(code, value, None, limit) for code, value, limit in (
-            (C.DARK_GLASSES, cues.darkness, cfg.max_lens_darkness),
-            (C.GLARE_ON_GLASSES, cues.glare, cfg.max_lens_glare),
-            (C.OCCLUDED_GLASSES, cues.frame_depth, cfg.max_frame_depth))
-            if code not in self.skip and not (washed_out and code == C.GLARE_ON_GLASSES)]
-
-    def _light(self, crop: measures.FaceCrop, luma: float, under: float, over: float) -> list[CheckResult]:
-        cfg, out = self.config, []
-        if C.TOO_DARK not in self.skip:
-            res = _check(C.TOO_DARK, luma, cfg.min_face_luma, None)
-            res.passed = res.passed and under <= cfg.max_underexposed_share
-            out.append(res)
-        if C.TOO_BRIGHT not in self.skip:
-            res = _check(C.TOO_BRIGHT, luma, None, cfg.max_face_luma)
-            res.passed = res.passed and over <= cfg.max_overexposed_share
-            out.append(res)
-        if C.UNEVEN_LIGHT not in self.skip:
-            out.append(_check(C.UNEVEN_LIGHT, measures.light_balance(crop), cfg.min_light_balance, None))
-        return out
 
     def _no_face(self, image_rgb: np.ndarray, timestamp_s: float | None) -> Verdict:
         """No face: say why when we can tell (too dark, too close) instead of a bare NO_FACE."""
@@ -223,46 +181,45 @@ class QualityGate:
         luma = measures.centre_luma(image_rgb)
         if C.TOO_DARK not in self.skip and luma < self.config.dark_frame_luma:
             results.append(CheckResult(C.TOO_DARK, luma, (self.config.dark_frame_luma, None), False))
-        elif C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < measures.FRAME_MIN_SHARPNESS:
+        elif (
+            C.BLURRY not in self.skip and (sharp := measures.frame_sharpness(image_rgb)) < measures.FRAME_MIN_SHARPNESS
+        ):
             # A face blurred beyond recognition is not found at all: BLURRY is recorded (the tally shows it),
             # but the instruction stays NO_FACE (see _verdict).
             results.append(CheckResult(C.BLURRY, sharp, (measures.FRAME_MIN_SHARPNESS, None), False))
         elif self._probe_due(timestamp_s):
             if self.config.second_look:
-                look = second_look(self._face_detector(), self._probe_landmarker(), image_rgb,
-                                   self.config.min_second_look_score)
+                look = second_look(
+                    self._face_detector(), self._probe_landmarker(), image_rgb, self.config.min_second_look_score
+                )
                 if look.faces:
                     # The landmarker confirmed the detection on a crop: judge that face like any other (its
                     # steadiness is not tracked: a face seen only now and then has no motion history).
-                    n = max(len(look.faces), len(distinct(look.detections, self.config.min_profile_score)),
-                            self._tiled_faces(image_rgb, timestamp_s))
+                    n = max(
+                        len(look.faces),
+                        len(distinct(look.detections, self.config.min_profile_score)),
+                        self._tiled_faces(image_rgb, timestamp_s),
+                    )
                     return self._analyze_faces(image_rgb, look.faces, n, None)
-                faces = third_look(self._face_detector(), self._probe_landmarker(), image_rgb,
-                                   self.config.min_second_look_score, self.config.min_profile_score)
+                faces = third_look(
+                    self._face_detector(),
+                    self._probe_landmarker(),
+                    image_rgb,
+                    self.config.min_second_look_score,
+                    self.config.min_profile_score,
+                )
                 if faces:
-                    return self._analyze_faces(image_rgb, faces, max(len(faces), self._tiled_faces(
-                        image_rgb, timestamp_s)), None)
-                results += self._unmeshed(look.detections, self._tiled_faces(image_rgb, timestamp_s))
+                    return self._analyze_faces(
+                        image_rgb, faces, max(len(faces), self._tiled_faces(image_rgb, timestamp_s)), None
+                    )
+                results += checks.unmeshed(
+                    self.config, self.skip, look.detections, self._tiled_faces(image_rgb, timestamp_s)
+                )
             if C.FACE_TOO_CLOSE not in self.skip and self.config.close_probe and len(results) == 1:
                 width = self._probe_close(image_rgb)
                 if width is not None:
-                    results.append(_check(C.FACE_TOO_CLOSE, width, None, self.config.max_face_width_frac))
+                    results.append(checks.check(C.FACE_TOO_CLOSE, width, None, self.config.max_face_width_frac))
         return self._verdict(results, 0, None, None, None)
-
-    def _unmeshed(self, detections: list[Detection], tiled: int) -> list[CheckResult]:
-        """Checks from detections the landmarker could not mesh: a turned head, or several faces."""
-        cfg, out = self.config, []
-        present = distinct(detections, cfg.min_profile_score)
-        n = max(len(present), tiled)
-        if C.MULTIPLE_FACES not in self.skip and n > cfg.max_faces:
-            out.append(_check(C.MULTIPLE_FACES, float(n), None, float(cfg.max_faces)))
-        if present and C.POSE_YAW not in self.skip:
-            # The value is the keypoint yaw ratio (eye distances), not degrees: there is no mesh to solve pose.
-            ratio = present[0].yaw_ratio()
-            res = _check(C.POSE_YAW, ratio, -cfg.min_profile_yaw_ratio, cfg.min_profile_yaw_ratio)
-            if not res.passed:
-                out.append(res)
-        return out
 
     def _probe_due(self, timestamp_s: float | None) -> bool:
         """Whether a no-face second look / close probe may run now (at most one per interval in streams)."""
@@ -295,8 +252,9 @@ class QualityGate:
         if self._detector is None:
             from terminal.modelstore import model_path
 
-            self._detector = FaceDetector(model_path("face_detector", self._models_dir),
-                                          min_score=min(self.config.min_second_look_score, 0.9))
+            self._detector = FaceDetector(
+                model_path("face_detector", self._models_dir), min_score=min(self.config.min_second_look_score, 0.9)
+            )
             if self._cache is not None:
                 from terminal.analysis.modelcache import CachedDetector
 
@@ -305,8 +263,9 @@ class QualityGate:
 
     def _probe_landmarker(self) -> FaceLandmarker:
         if self._probe is None:
-            self._probe = FaceLandmarker(mode="image", max_faces=1,
-                                         min_detection_confidence=self.config.min_detection_confidence)
+            self._probe = FaceLandmarker(
+                mode="image", max_faces=1, min_detection_confidence=self.config.min_detection_confidence
+            )
             if self._cache is not None:
                 from terminal.analysis.modelcache import CachedLandmarker
 
@@ -318,26 +277,46 @@ class QualityGate:
         h, w = image_rgb.shape[:2]
         sw, sh = max(int(w * PROBE_SHRINK), 1), max(int(h * PROBE_SHRINK), 1)
         small = cv2.resize(image_rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-        fill = [int(v) for v in small.reshape(-1, small.shape[-1]).mean(axis=0)] if small.ndim == 3 else int(small.mean())
-        canvas = cv2.copyMakeBorder(small, (h - sh) // 2, h - sh - (h - sh) // 2, (w - sw) // 2,
-                                    w - sw - (w - sw) // 2, cv2.BORDER_CONSTANT, value=fill)
+        fill = (
+            [int(v) for v in small.reshape(-1, small.shape[-1]).mean(axis=0)] if small.ndim == 3 else int(small.mean())
+        )
+        canvas = cv2.copyMakeBorder(
+            small,
+            (h - sh) // 2,
+            h - sh - (h - sh) // 2,
+            (w - sw) // 2,
+            w - sw - (w - sw) // 2,
+            cv2.BORDER_CONSTANT,
+            value=fill,
+        )
         faces = self._probe_landmarker().detect(canvas)
         if not faces:
             return None
         x0, _, x1, _ = faces[0].bbox
         return (x1 - x0) / (w * PROBE_SHRINK)
 
-    def _verdict(self, results: list[CheckResult], n: int, face: FaceObservation | None,
-                 box: tuple[int, int, int, int] | None, luma: float | None) -> Verdict:
+    def _verdict(
+        self,
+        results: list[CheckResult],
+        n: int,
+        face: FaceObservation | None,
+        box: tuple[int, int, int, int] | None,
+        luma: float | None,
+    ) -> Verdict:
         failures = C.sort_codes([r.code for r in results if not r.passed])
         instruction = failures[0] if failures else None
         if instruction == C.NO_FACE and len(failures) > 1 and failures[1] != C.BLURRY:
             # The precise reason (too dark, too close) is the useful instruction. Not BLURRY: an empty booth
             # (a plain wall) is just as unsharp as a blurred face, and "hold still" said to nobody is wrong.
             instruction = failures[1]
-        margins = [_margin(abs(r.value) if r.limits[0] is not None and r.limits[1] is not None and r.limits[0] < 0
-                           else r.value, *((0.0, r.limits[1]) if r.limits[0] is not None and r.limits[0] < 0 else r.limits))
-                   for r in results if r.value is not None and r.code not in (C.NO_FACE, C.MULTIPLE_FACES)]
+        margins = [
+            _margin(
+                abs(r.value) if r.limits[0] is not None and r.limits[1] is not None and r.limits[0] < 0 else r.value,
+                *((0.0, r.limits[1]) if r.limits[0] is not None and r.limits[0] < 0 else r.limits),
+            )
+            for r in results
+            if r.value is not None and r.code not in (C.NO_FACE, C.MULTIPLE_FACES)
+        ]
         m = float(np.mean(margins)) if margins else 0.0
         passed = not failures
         if passed:
@@ -345,5 +324,14 @@ class QualityGate:
         else:
             ok_share = sum(r.passed for r in results) / max(len(results), 1)
             quality = 0.5 * m * ok_share if face is not None else 0.0
-        return Verdict(passed=passed, failures=failures, instruction=instruction, checks=results, quality=quality,
-                       n_faces=n, face=face, face_box=box, face_luma=luma)
+        return Verdict(
+            passed=passed,
+            failures=failures,
+            instruction=instruction,
+            checks=results,
+            quality=quality,
+            n_faces=n,
+            face=face,
+            face_box=box,
+            face_luma=luma,
+        )
