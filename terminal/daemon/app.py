@@ -21,7 +21,7 @@ from terminal.daemon.coordinator import SessionCoordinator
 from terminal.daemon.diag_job import DiagnoseJob
 from terminal.daemon.health import HealthBoard, Uptime, gather_health, status_line, versions
 from terminal.daemon.recovery import recover_unanswered
-from terminal.daemon.reload import apply_changes, changed_sections, reload_config
+from terminal.daemon.reload import reload_daemon
 from terminal.daemon.sdnotify import FrameWatchdog, Notifier
 from terminal.daemon.services import Services, SourceFactory, build_services, default_source_factory
 from terminal.daemon.signals import SignalFlags
@@ -41,8 +41,16 @@ class TerminalDaemon:
     commands: CommandTable
     diag: DiagnoseJob
 
-    def __init__(self, cfg: Config, config_path: Path | None = None, *, source_factory: SourceFactory | None = None,
-                 pin_factory: Any = None, notifier: Notifier | None = None, max_sessions: int | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        config_path: Path | None = None,
+        *,
+        source_factory: SourceFactory | None = None,
+        pin_factory: Any = None,
+        notifier: Notifier | None = None,
+        max_sessions: int | None = None,
+    ) -> None:
         self.cfg = cfg
         self.config_path = config_path
         self.source_factory = source_factory or default_source_factory
@@ -112,8 +120,11 @@ class TerminalDaemon:
                 if self.flags.take_reload():
                     self.reload()
                 self._turn_safely()
-                if self.max_sessions is not None and self.coordinator.sessions_done >= self.max_sessions \
-                        and self.coordinator.session is None:
+                if (
+                    self.max_sessions is not None
+                    and self.coordinator.sessions_done >= self.max_sessions
+                    and self.coordinator.session is None
+                ):
                     break
             self.shutdown(self.flags.signal_name or "done")
             return 0
@@ -129,8 +140,9 @@ class TerminalDaemon:
             self._errors = 0
         except Exception as err:  # one bad turn (a bug, a driver) must not end the service
             self._errors += 1
-            log.error("frame loop: %s: %s (%d in a row)", type(err).__name__, err, self._errors,
-                      extra={"journal": {"RESULT": "loop_error", "REASON": type(err).__name__}})
+            why = type(err).__name__
+            journal = {"journal": {"RESULT": "loop_error", "REASON": why}}
+            log.error("frame loop: %s: %s (%d in a row)", why, err, self._errors, extra=journal)
             log.debug("frame loop traceback", exc_info=True)
             if self._errors >= MAX_LOOP_ERRORS:
                 raise
@@ -150,8 +162,8 @@ class TerminalDaemon:
         self._camera_down_since = None
         if not self._ready:
             self._ready = True
-            log.info("ready: camera %s, models loaded, outbox %s", self.svc.camera.describe().get("backend"),
-                     self.svc.outbox.path)
+            backend = self.svc.camera.describe().get("backend")
+            log.info("ready: camera %s, models loaded, outbox %s", backend, self.svc.outbox.path)
             self.notifier.ready(self._tick(force=True))
         self.coordinator.feed(frame)
         self.diag.on_frame(frame)
@@ -172,20 +184,7 @@ class TerminalDaemon:
 
     def reload(self) -> None:
         """SIGHUP: load the config again; keep the running one when the new file is invalid."""
-        self.notifier.reloading()
-        new, error = reload_config(self.config_path, self.cfg)
-        if error is not None:
-            self.notifier.ready(f"config reload refused: {error[:200]}")
-            return
-        changed = set(changed_sections(self.cfg, new))
-        self.cfg = self.svc.cfg = new
-        self.coordinator.cancel("config reloaded")
-        apply_changes(self.svc, changed, self._start_link)
-        if changed & {"kiosk", "voice", "session", "terminal"}:
-            self.member.stop()
-            self.member = MemberOutputs(self.cfg)
-            self.member.start(self)
-        self.notifier.ready(self._tick(force=True))
+        reload_daemon(self)
 
     def _tick(self, force: bool = False) -> str:
         """Refresh alarms, the health snapshot and STATUS= (at most once a second unless forced)."""

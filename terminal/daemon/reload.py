@@ -8,14 +8,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from terminal.analysis.gate import QualityGate
 from terminal.config import Config, load_config
 from terminal.daemon.services import Services, load_walkup, open_link
 from terminal.errors import TerminalError
+from terminal.kiosk.outputs import MemberOutputs
 from terminal.matching.factory import build_matcher
 from terminal.report.ledger import RequestLedger
 from terminal.report.outbox import Outbox
+
+if TYPE_CHECKING:
+    from terminal.daemon.app import TerminalDaemon
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +79,25 @@ def reload_config(path: Path | str | None, current: Config) -> tuple[Config, str
         extra={"journal": {"RESULT": "reloaded"}},
     )
     return new, None
+
+
+def reload_daemon(daemon: TerminalDaemon) -> None:
+    """On the frame loop: reload the config file, cancel the running session, rebuild what changed.
+
+    An invalid file is refused (the running config stays, STATUS= says why). The member screen and voice are
+    restarted when their settings, the session's or the terminal's changed.
+    """
+    daemon.notifier.reloading()
+    new, error = reload_config(daemon.config_path, daemon.cfg)
+    if error is not None:
+        daemon.notifier.ready(f"config reload refused: {error[:200]}")
+        return
+    changed = set(changed_sections(daemon.cfg, new))
+    daemon.cfg = daemon.svc.cfg = new
+    daemon.coordinator.cancel("config reloaded")
+    apply_changes(daemon.svc, changed, daemon._start_link)
+    if changed & {"kiosk", "voice", "session", "terminal"}:
+        daemon.member.stop()
+        daemon.member = MemberOutputs(daemon.cfg)
+        daemon.member.start(daemon)
+    daemon.notifier.ready(daemon._tick(force=True))
