@@ -18,8 +18,13 @@ if TYPE_CHECKING:
 
 __all__ = ["SessionError", "SessionRequest", "State", "VerificationSession", "run_session"]
 
-_WHERE = {"SessionRequest": "machine", "VerificationSession": "machine", "run_session": "runner",
-          "SessionError": "states", "State": "states"}
+_WHERE = {
+    "SessionRequest": "machine",
+    "VerificationSession": "machine",
+    "run_session": "runner",
+    "SessionError": "states",
+    "State": "states",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -69,5 +69,8 @@ class LiveFace:
 
     def to_dict(self) -> dict[str, Any]:
         """``pad``, ``identity`` and ``track`` of the record's liveness part."""
-        return {"pad": None if self.pad is None else self.pad.to_dict(), "identity": self.identity.to_dict(),
-                "track": {"restarts": len(self.restarts), "reasons": self.restarts[-10:]}}
+        return {
+            "pad": None if self.pad is None else self.pad.to_dict(),
+            "identity": self.identity.to_dict(),
+            "track": {"restarts": len(self.restarts), "reasons": self.restarts[-10:]},
+        }

@@ -21,9 +21,51 @@ if TYPE_CHECKING:
     from terminal.analysis.landmarker import FaceObservation
 
 # Landmarks of the 478-point mesh that do not move with expression: face oval and nose ridge.
-RIGID_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-                148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-                1, 4, 5, 6, 168, 197, 195)
+RIGID_POINTS = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+    1,
+    4,
+    5,
+    6,
+    168,
+    197,
+    195,
+)
 # Upper/lower eyelid pairs of each eye (image-left eye first).
 LID_PAIRS_A = ((159, 145), (158, 153), (160, 144))
 LID_PAIRS_B = ((386, 374), (385, 380), (387, 373))
@@ -33,12 +75,13 @@ LID_PAIRS = LID_PAIRS_A + LID_PAIRS_B
 class EyelidDeformation:
     """Per-frame lid gaps of both eyes in the first frame's geometry; the blink signature check."""
 
-    def __init__(self, min_deformation: float, min_partial: int = 1, above_min: float = 0.4,
-                 below_open: float = 0.15) -> None:
+    def __init__(
+        self, min_deformation: float, min_partial: int = 1, above_min: float = 0.4, below_open: float = 0.15
+    ) -> None:
         self.min_deformation = min_deformation
         self.min_partial = min_partial
-        self.above_min = above_min      # a reopening frame is at least this share of the depth above the deepest
-        self.below_open = below_open    # ...and at least this share of the depth below fully open
+        self.above_min = above_min  # a reopening frame is at least this share of the depth above the deepest
+        self.below_open = below_open  # ...and at least this share of the depth below fully open
         self._ref: np.ndarray | None = None
         self.samples: list[tuple[float, float, float]] = []  # (t, gap eye A, gap eye B), relative to eye span
         self.last: dict[str, Any] | None = None
@@ -81,18 +124,24 @@ class EyelidDeformation:
         arr = np.asarray(window)
         base = np.median(np.asarray(before), axis=0) if len(before) >= 2 else arr.max(axis=0)
         rel = arr / np.maximum(base, 1e-6)  # openness of each eye, 1 = as open as before
-        shrink = 1.0 - rel.min(axis=0)      # per eye
+        shrink = 1.0 - rel.min(axis=0)  # per eye
         both = rel.mean(axis=1)
         deepest = int(np.argmin(both))
         depth = 1.0 - float(both[deepest])
         lo, hi = float(both[deepest]) + self.above_min * depth, 1.0 - self.below_open * depth
-        after = both[deepest + 1:]
+        after = both[deepest + 1 :]
         partial = int(np.sum((after > lo) & (after < hi)))
         ok_eyes = bool(np.all(shrink >= self.min_deformation))
         ok = ok_eyes and partial >= self.min_partial
-        why = None if ok else ("an eye did not close" if not ok_eyes else "lids jumped back open (no partly open frame)")
-        self.last = {"passed": ok, "shrink": [round(float(x), 3) for x in shrink], "partial_frames": partial,
-                     "why": why}
+        why = (
+            None if ok else ("an eye did not close" if not ok_eyes else "lids jumped back open (no partly open frame)")
+        )
+        self.last = {
+            "passed": ok,
+            "shrink": [round(float(x), 3) for x in shrink],
+            "partial_frames": partial,
+            "why": why,
+        }
         return ok
 
     @property
@@ -102,8 +151,13 @@ class EyelidDeformation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
-        out = {"signal": "eyelid_deformation", "score": round(self.score, 3),
-               "threshold": self.min_deformation, "frames": len(self.samples), "passed": self.passed}
+        out = {
+            "signal": "eyelid_deformation",
+            "score": round(self.score, 3),
+            "threshold": self.min_deformation,
+            "frames": len(self.samples),
+            "passed": self.passed,
+        }
         if self.last is not None:
             out["last_blink"] = self.last
         return out

@@ -78,5 +78,8 @@ class IdentityCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``liveness.identity`` part of the record (cosines only, nothing biometric)."""
-        return {"passed": self.passed, "threshold": round(self.min_cosine, 4),
-                "cosine": {k: round(v, 4) for k, v in self.cosines.items()}}
+        return {
+            "passed": self.passed,
+            "threshold": round(self.min_cosine, 4),
+            "cosine": {k: round(v, 4) for k, v in self.cosines.items()},
+        }

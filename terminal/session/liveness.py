@@ -48,8 +48,12 @@ class ChallengeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (numbers only, nothing biometric)."""
-        return {"kind": self.kind, "outcome": self.outcome,
-                "duration_s": None if self.ended is None else round(self.ended - self.started, 3), **self.detail}
+        return {
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "duration_s": None if self.ended is None else round(self.ended - self.started, 3),
+            **self.detail,
+        }
 
 
 class BlinkChallenge:
@@ -95,8 +99,11 @@ class BlinkChallenge:
         self._peak = max(self._peak, score)
         baseline = float(np.percentile(self._open_scores, 20)) if self._open_scores else None
         if self._closed_at is None:
-            if baseline is not None and len(self._open_scores) >= 2 and \
-                    score >= max(self.cfg.blink_close, baseline + self.cfg.blink_rise):
+            if (
+                baseline is not None
+                and len(self._open_scores) >= 2
+                and score >= max(self.cfg.blink_close, baseline + self.cfg.blink_rise)
+            ):
                 if t - self.result.started >= self.cfg.response_min_s:  # earlier is not an answer to the prompt
                     self._closed_at = t
             elif baseline is None or score < baseline + self.cfg.blink_rise:
@@ -117,8 +124,13 @@ class BlinkChallenge:
     def _end(self, outcome: str, t: float, reason: str | None) -> str:
         self.result.outcome, self.result.ended = outcome, t
         base = float(np.percentile(self._open_scores, 20)) if self._open_scores else None
-        self.result.detail.update({"baseline": None if base is None else round(base, 3), "peak": round(self._peak, 3),
-                                   "rejected_blinks": self.rejected})
+        self.result.detail.update(
+            {
+                "baseline": None if base is None else round(base, 3),
+                "peak": round(self._peak, 3),
+                "rejected_blinks": self.rejected,
+            }
+        )
         if self.lids is not None and self.lids.last is not None:
             self.result.detail["signature"] = dict(self.lids.last)
         if reason:
@@ -169,7 +181,9 @@ class TurnChallenge:
         if self.result.outcome != RUNNING:
             return self.result.outcome
         if t - self.result.started > self.cfg.challenge_time_s:
-            self.result.detail.update({"reason": "no head turn within the time limit", "turn_deg": round(self._best, 1)})
+            self.result.detail.update(
+                {"reason": "no head turn within the time limit", "turn_deg": round(self._best, 1)}
+            )
             self.result.outcome, self.result.ended = FAILED, t
             return FAILED
         if face is None:
@@ -268,8 +282,12 @@ class LivenessCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """The liveness part of the result record."""
-        return {"enabled": True, "outcome": self.outcome if self.outcome != RUNNING else "not_finished",
-                "reason": self.reason, "plan": list(self.plan),
-                "duration_s": None if self.ended is None else round(self.ended - self.t0, 3),
-                "challenges": [c.result.to_dict() for c in self.challenges],
-                "passive": self.passive.to_dict() if self.passive is not None else None}
+        return {
+            "enabled": True,
+            "outcome": self.outcome if self.outcome != RUNNING else "not_finished",
+            "reason": self.reason,
+            "plan": list(self.plan),
+            "duration_s": None if self.ended is None else round(self.ended - self.t0, 3),
+            "challenges": [c.result.to_dict() for c in self.challenges],
+            "passive": self.passive.to_dict() if self.passive is not None else None,
+        }

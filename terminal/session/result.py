@@ -115,7 +115,8 @@ class LivenessReport(WireModel):
     challenges: list[ChallengeReport]
     passive: dict[str, Any] | None
     plan: list[Literal["blink", "left", "right"]] | SkipJsonSchema[None] = Field(
-        None, description="the challenge drawn from the CSPRNG, in order; absent when liveness never started")
+        None, description="the challenge drawn from the CSPRNG, in order; absent when liveness never started"
+    )
     pad: PadReport | None
     identity: IdentityReport | None
     track: TrackReport | None
@@ -152,8 +153,9 @@ class VerificationResult(WireModel):
     started_at: str = Field(json_schema_extra={"format": "date-time"})
     finished_at: str = Field(json_schema_extra={"format": "date-time"})
     decision: Decision
-    reason_code: str | None = Field(description="LIVENESS_FAILED, the dominant gate code of a timeout, CANCELLED, "
-                                                "...; null on match/no_match")
+    reason_code: str | None = Field(
+        description="LIVENESS_FAILED, the dominant gate code of a timeout, CANCELLED, ...; null on match/no_match"
+    )
     reason: str | None = Field(description="one line for people, e.g. '72% of frames too dark, light at maximum'")
     message: dict[str, str] | None = Field(description="what the member was shown at the end, per language")
     score: float | None
@@ -162,8 +164,10 @@ class VerificationResult(WireModel):
     n_probe: Count
     n_reference: Count
     reference_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | SkipJsonSchema[None] = Field(
-        None, description="SHA-256 of the RFC 8785 canonical JSON of the reference "
-        "template used, as the central system sent it; absent when the CLI built the reference from images")
+        None,
+        description="SHA-256 of the RFC 8785 canonical JSON of the reference "
+        "template used, as the central system sent it; absent when the CLI built the reference from images",
+    )
     quality: QualitySummary
     guidance: list[GuidanceShown]
     liveness: LivenessReport
@@ -171,21 +175,28 @@ class VerificationResult(WireModel):
     timings: TimingsReport
     frames: Count
     embedding: list[float] | SkipJsonSchema[None] = Field(
-        None, description="fused probe embedding; present only when session.include_embedding = true")
+        None, description="fused probe embedding; present only when session.include_embedding = true"
+    )
     signature: str | SkipJsonSchema[None] = Field(
-        None, description="detached JWS (EdDSA/Ed25519) over the RFC 8785 canonical record without this field, "
-                          "added when the result is queued (docs/security.md)")
+        None,
+        description="detached JWS (EdDSA/Ed25519) over the RFC 8785 canonical record without this field, "
+        "added when the result is queued (docs/security.md)",
+    )
     member_ref: Annotated[str, Field(max_length=128)] | SkipJsonSchema[None] = Field(
-        None, description="the verify command's member_ref, echoed; present only when it carried one")
+        None, description="the verify command's member_ref, echoed; present only when it carried one"
+    )
     capture_file: str | SkipJsonSchema[None] = Field(
-        None, description="name of the best frame kept on the terminal under <state_dir>/captures; present only "
-                          "when terminal.keep_images = true (never sent)")
+        None,
+        description="name of the best frame kept on the terminal under <state_dir>/captures; present only "
+        "when terminal.keep_images = true (never sent)",
+    )
 
 
 def result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the result, generated from :class:`VerificationResult`."""
-    return json_schema(VerificationResult, schema_id=f"urn:capture-terminal:{SCHEMA_ID}:{SCHEMA_VERSION}",
-                       title="Verification result")
+    return json_schema(
+        VerificationResult, schema_id=f"urn:capture-terminal:{SCHEMA_ID}:{SCHEMA_VERSION}", title="Verification result"
+    )
 
 
 def result_wire(**fields: Any) -> dict[str, Any]:
@@ -198,9 +209,16 @@ def result_wire(**fields: Any) -> dict[str, Any]:
         return VerificationResult(**fields).wire()
     except ValidationError as err:
         first = err.errors()[0]
-        log.error("result for %s does not follow its schema (sent anyway): %s: %s", fields.get("request_id"),
-                  ".".join(str(p) for p in first["loc"]), first["msg"])
+        log.error(
+            "result for %s does not follow its schema (sent anyway): %s: %s",
+            fields.get("request_id"),
+            ".".join(str(p) for p in first["loc"]),
+            first["msg"],
+        )
         optional = {n for n, f in VerificationResult.model_fields.items() if not f.is_required()}
-        raw = {"schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION,
-               **{k: v for k, v in fields.items() if v is not None or k not in optional}}
+        raw = {
+            "schema": SCHEMA_ID,
+            "schema_version": SCHEMA_VERSION,
+            **{k: v for k, v in fields.items() if v is not None or k not in optional},
+        }
         return dict(json.loads(json.dumps(raw, default=str)))

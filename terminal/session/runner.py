@@ -13,8 +13,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run_session(source: FrameSource, session: VerificationSession, light: LightController | None = None,
-                max_frames: int | None = None) -> dict[str, Any]:
+def run_session(
+    source: FrameSource,
+    session: VerificationSession,
+    light: LightController | None = None,
+    max_frames: int | None = None,
+) -> dict[str, Any]:
     """Feed frames from ``source`` to ``session`` until it is done; return its result.
 
     A finite source that ends first (or ``max_frames`` reached) ends the session as ``failed`` with reason
@@ -41,4 +45,3 @@ def run_session(source: FrameSource, session: VerificationSession, light: LightC
     assert session.result is not None
     log.debug("session done after %d frames: %s", n, session.result["decision"])
     return session.result
-

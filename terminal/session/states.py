@@ -19,13 +19,13 @@ class SessionError(TerminalError):
 class State(StrEnum):
     """Where the member is in the session."""
 
-    IDLE = "idle"            # created, no frame yet
+    IDLE = "idle"  # created, no frame yet
     SEARCHING = "searching"  # no face in view
-    GUIDING = "guiding"      # a face, but the gate fails: tell the member what to change
-    LIVENESS = "liveness"    # the gate passes: the active challenge runs (frames are collected meanwhile)
+    GUIDING = "guiding"  # a face, but the gate fails: tell the member what to change
+    LIVENESS = "liveness"  # the gate passes: the active challenge runs (frames are collected meanwhile)
     CAPTURING = "capturing"  # liveness passed (or off): collect the steady run of best frames
-    MATCHING = "matching"    # embed the best frames and compare with the reference
-    DONE = "done"            # exactly one result exists
+    MATCHING = "matching"  # embed the best frames and compare with the reference
+    DONE = "done"  # exactly one result exists
 
 
 # Any state may also go to DONE (timeout, cancel, failure); listed here are the ordinary steps.

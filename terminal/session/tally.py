@@ -13,12 +13,24 @@ log = logging.getLogger(__name__)
 
 # Plain-language phrases for the dominant-reason summary of a timeout ("72% of frames too dark").
 PHRASES = {
-    "NO_FACE": "no face in view", "MULTIPLE_FACES": "more than one face", "FACE_TOO_CLOSE": "face too close",
-    "FACE_TOO_SMALL": "face too far", "FACE_OFF_CENTER": "face off centre", "POSE_YAW": "head turned",
-    "POSE_PITCH": "head tilted up or down", "POSE_ROLL": "head tilted sideways", "OCCLUDED_GLASSES": "glasses frame over the eyes",
-    "DARK_GLASSES": "dark glasses", "GLARE_ON_GLASSES": "glare on glasses",
-    "OCCLUDED_FACE": "face covered", "EYES_CLOSED": "eyes closed", "TOO_DARK": "too dark",
-    "TOO_BRIGHT": "too bright", "UNEVEN_LIGHT": "uneven light", "BLURRY": "blurry", "UNSTEADY": "moving",
+    "NO_FACE": "no face in view",
+    "MULTIPLE_FACES": "more than one face",
+    "FACE_TOO_CLOSE": "face too close",
+    "FACE_TOO_SMALL": "face too far",
+    "FACE_OFF_CENTER": "face off centre",
+    "POSE_YAW": "head turned",
+    "POSE_PITCH": "head tilted up or down",
+    "POSE_ROLL": "head tilted sideways",
+    "OCCLUDED_GLASSES": "glasses frame over the eyes",
+    "DARK_GLASSES": "dark glasses",
+    "GLARE_ON_GLASSES": "glare on glasses",
+    "OCCLUDED_FACE": "face covered",
+    "EYES_CLOSED": "eyes closed",
+    "TOO_DARK": "too dark",
+    "TOO_BRIGHT": "too bright",
+    "UNEVEN_LIGHT": "uneven light",
+    "BLURRY": "blurry",
+    "UNSTEADY": "moving",
 }
 
 
@@ -61,10 +73,15 @@ class QualityTally:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``quality`` part of the result."""
-        return {"frames": self.frames, "face_frames": self.face_frames, "passed_frames": self.passed,
-                "counts": dict(sorted(self.counts.items())), "dominant": self.dominant(),
-                "mean_quality": round(self._quality_sum / self.frames, 4) if self.frames else None,
-                "best_quality": round(self.best, 4) if self.frames else None}
+        return {
+            "frames": self.frames,
+            "face_frames": self.face_frames,
+            "passed_frames": self.passed,
+            "counts": dict(sorted(self.counts.items())),
+            "dominant": self.dominant(),
+            "mean_quality": round(self._quality_sum / self.frames, 4) if self.frames else None,
+            "best_quality": round(self.best, 4) if self.frames else None,
+        }
 
 
 @dataclass
@@ -92,9 +109,14 @@ class Timings:
         after_face = None
         if self.decision is not None and self.first_face is not None:
             after_face = round(self.decision - self.first_face, 3)
-        return {"first_face_s": self._rel(self.first_face), "light_converged_s": self._rel(self.light_converged),
-                "first_pass_s": self._rel(self.first_pass), "liveness_s": self._rel(self.liveness_done),
-                "decision_s": self._rel(self.decision), "decision_after_face_s": after_face}
+        return {
+            "first_face_s": self._rel(self.first_face),
+            "light_converged_s": self._rel(self.light_converged),
+            "first_pass_s": self._rel(self.first_pass),
+            "liveness_s": self._rel(self.liveness_done),
+            "decision_s": self._rel(self.decision),
+            "decision_after_face_s": after_face,
+        }
 
 
 def guidance_text(code: str | None, languages: tuple[str, ...]) -> dict[str, str] | None:

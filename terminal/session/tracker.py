@@ -23,10 +23,10 @@ SECOND_FACE, FACE_LOST, FRAME_GAP, FACE_JUMPED = "second_face", "face_lost", "fr
 class TrackLimits:
     """How much a face may change between frames and still be the same tracked face."""
 
-    lost_s: float = 0.2     # a face missing longer than this is a new face when it returns
-    gap_s: float = 0.35     # frames further apart than this (dropped frames, a paused stream) break the track
-    jump: float = 0.3       # box centre moving more than this fraction of the box width between two frames
-    resize: float = 1.3     # box width changing by more than this factor between two frames
+    lost_s: float = 0.2  # a face missing longer than this is a new face when it returns
+    gap_s: float = 0.35  # frames further apart than this (dropped frames, a paused stream) break the track
+    jump: float = 0.3  # box centre moving more than this fraction of the box width between two frames
+    resize: float = 1.3  # box width changing by more than this factor between two frames
 
 
 class FaceTrack:

@@ -62,13 +62,23 @@ def _live(name: str, open_idx: int, closed_idx: int) -> Identity:
 
 def identities() -> list[Identity]:
     """The victims of the attack set: the live clips whose frames pass the gate (all but fsw_aadhyap_v1); closed-eye frames by eye (README)."""
-    return [_live("clm_franck", 0, 51), _live("fsw_bernard3073_data2", 12, 5),
-            _live("fsw_manikamakam_data1", 30, 9), _live("fsw_sakshikakde_data1", 0, 27),
-            _live("fsw_bernard3073_data1", 0, 41)]
+    return [
+        _live("clm_franck", 0, 51),
+        _live("fsw_bernard3073_data2", 12, 5),
+        _live("fsw_manikamakam_data1", 30, 9),
+        _live("fsw_sakshikakde_data1", 0, 27),
+        _live("fsw_bernard3073_data1", 0, 41),
+    ]
 
 
-LIVE_CLIPS = ("clm_franck", "fsw_aadhyap_v1", "fsw_bernard3073_data1", "fsw_bernard3073_data2",
-              "fsw_manikamakam_data1", "fsw_sakshikakde_data1")
+LIVE_CLIPS = (
+    "clm_franck",
+    "fsw_aadhyap_v1",
+    "fsw_bernard3073_data1",
+    "fsw_bernard3073_data2",
+    "fsw_manikamakam_data1",
+    "fsw_sakshikakde_data1",
+)
 
 
 def live_clip(name: str) -> list[Frame]:
@@ -81,8 +91,10 @@ def live_clip(name: str) -> list[Frame]:
 def selfie_windows(starts: tuple[int, ...] = (0, 30, 60, 90), n: int = 100) -> list[tuple[str, list[Frame]]]:
     """Windows of the real blink_selfie video (before its long closures), re-timed from 0 at 23.9 fps."""
     files = sorted(data("videos/blink_selfie/frames").glob("*.jpg"))
-    return [(f"blink_selfie_{s}", [Frame(read_image_rgb(f), i / 23.9, i) for i, f in enumerate(files[s:s + n])])
-            for s in starts]
+    return [
+        (f"blink_selfie_{s}", [Frame(read_image_rgb(f), i / 23.9, i) for i, f in enumerate(files[s : s + n])])
+        for s in starts
+    ]
 
 
 def selfie_ref_images() -> list[np.ndarray]:
@@ -116,8 +128,15 @@ def _timeline(render: Callable[[float, int], np.ndarray], seed: int, seconds: fl
     return [Frame(_noise(render(i / FPS, i), rng), i / FPS, i) for i in range(round(seconds * FPS))]
 
 
-def _held(ident: Identity, medium: Callable[[float, int], np.ndarray], seed: int, seconds: float, scale: float = 1.1,
-          tilt: Callable[[float], float] = lambda t: 0.0, sway: float = 1.0) -> list[Frame]:
+def _held(
+    ident: Identity,
+    medium: Callable[[float, int], np.ndarray],
+    seed: int,
+    seconds: float,
+    scale: float = 1.1,
+    tilt: Callable[[float], float] = lambda t: 0.0,
+    sway: float = 1.0,
+) -> list[Frame]:
     canvas = _canvas(ident)
     return _timeline(lambda t, i: media.hold(medium(t, i), canvas, t, scale, tilt(t), sway), seed, seconds)
 
@@ -144,8 +163,9 @@ def print_folded(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> li
     lm = _landmarks(img)
     crease = float(lm[[159, 145, 386, 374], 1].mean())
     p = media.print_texture(img, np.random.default_rng(seed))
-    return _held(ident, lambda t, i: media.paper_margin(media.fold(p, crease, 35 + 20 * np.sin(1.7 * t))), seed,
-                 seconds)
+    return _held(
+        ident, lambda t, i: media.paper_margin(media.fold(p, crease, 35 + 20 * np.sin(1.7 * t))), seed, seconds
+    )
 
 
 def print_halftone(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
@@ -174,8 +194,9 @@ def two_photos(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list
 
 def _screen(ident: Identity, content: Callable[[float, int], np.ndarray], seed: int, seconds: float) -> list[Frame]:
     rng = np.random.default_rng(seed + 1)
-    return _held(ident, lambda t, i: media.bezel(media.screen(content(t, i), t, rng)), seed, seconds, scale=1.1,
-                 sway=0.5)
+    return _held(
+        ident, lambda t, i: media.bezel(media.screen(content(t, i), t, rng)), seed, seconds, scale=1.1, sway=0.5
+    )
 
 
 def screen_replay(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
@@ -229,8 +250,14 @@ def _next(ident: Identity) -> Identity:
 
 
 ATTACKS: dict[str, Callable[..., list[Frame]]] = {
-    "print_rigid": print_rigid, "print_tilted": print_tilted, "print_folded": print_folded,
-    "print_halftone": print_halftone, "warped_eyelids": warped_eyelids, "accomplice_offcentre": accomplice_offcentre,
-    "accomplice_centred": accomplice_centred, "two_photos": two_photos, "screen_replay": screen_replay,
+    "print_rigid": print_rigid,
+    "print_tilted": print_tilted,
+    "print_folded": print_folded,
+    "print_halftone": print_halftone,
+    "warped_eyelids": warped_eyelids,
+    "accomplice_offcentre": accomplice_offcentre,
+    "accomplice_centred": accomplice_centred,
+    "two_photos": two_photos,
+    "screen_replay": screen_replay,
     "screen_warped_blink": screen_warped_blink,
 }

@@ -34,7 +34,10 @@ def pad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_evaluate_pad_json(pad_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "pad", str(pad_dir), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["apcer"] == {"print": {"n": 1, "accepted": 0, "apcer": 0.0}, "replay": {"n": 2, "accepted": 0, "apcer": 0.0}}
+    assert out["apcer"] == {
+        "print": {"n": 1, "accepted": 0, "apcer": 0.0},
+        "replay": {"n": 2, "accepted": 0, "apcer": 0.0},
+    }
     assert out["worst_apcer"] == 0.0 and out["bpcer"] == 0.0 and out["live"]["n"] == 3
     clip = next(i for i in out["items"] if i["item"] == "fsw_bernard3073_data2")
     assert clip["decision"] == "match" and clip["pad_score"] >= 0.9 and clip["decision_s"] <= 3.0

@@ -66,8 +66,10 @@ def test_stable_box_removes_jitter() -> None:
     for _ in range(20):
         jitter = base + rng.normal(0, 3, base.shape).astype(np.float32)
         boxes.append(sb.update(observation_from_pixels(jitter, {}, np.eye(4))))
-    raw = [landmark_box(observation_from_pixels(base + rng.normal(0, 3, base.shape).astype(np.float32), {}, np.eye(4)))
-           for _ in range(20)]
+    raw = [
+        landmark_box(observation_from_pixels(base + rng.normal(0, 3, base.shape).astype(np.float32), {}, np.eye(4)))
+        for _ in range(20)
+    ]
     assert np.std(np.array(boxes[5:]), axis=0).sum() < np.std(np.array(raw), axis=0).sum()
 
 
@@ -76,8 +78,11 @@ def test_reference_figures_on_pad_samples(pad_backend: PadBackend, still_finder:
     assert live_score(pad_backend, still_finder, sample("silentface_live_T1")) >= 0.98
     assert live_score(pad_backend, still_finder, sample("silentface_spoof_print_F1")) < 0.2
     assert live_score(pad_backend, still_finder, sample("silentface_spoof_tablet_F2")) < 0.3
-    scores = {p.name: live_score(pad_backend, still_finder, read_image_rgb(p))
-              for p in sorted(data("pad_samples").iterdir()) if p.suffix in (".jpg", ".png")}
+    scores = {
+        p.name: live_score(pad_backend, still_finder, read_image_rgb(p))
+        for p in sorted(data("pad_samples").iterdir())
+        if p.suffix in (".jpg", ".png")
+    }
     live = [s for n, s in scores.items() if "_live_" in n]
     spoof = [s for n, s in scores.items() if "_spoof_" in n]
     assert sum(s >= 0.5 for s in live) == 3 and sum(s < 0.5 for s in spoof) == 5, scores
@@ -103,7 +108,9 @@ def test_fusion_scores_one_frame_in_n_and_decides() -> None:
         def score(self, image_rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
             return next(self.values)
 
-    face = observation_from_pixels(np.random.default_rng(1).uniform(50, 150, (478, 3)).astype(np.float32), {}, np.eye(4))
+    face = observation_from_pixels(
+        np.random.default_rng(1).uniform(50, 150, (478, 3)).astype(np.float32), {}, np.eye(4)
+    )
     img = np.zeros((200, 200, 3), np.uint8)
     fusion = PadFusion(Fixed(), threshold=0.65, frames=2, every=3)
     scored = [fusion.offer(img, face) for _ in range(9)]
@@ -115,10 +122,30 @@ def test_fusion_scores_one_frame_in_n_and_decides() -> None:
 
 
 def test_threshold_for_bpcer() -> None:
-    live = [0.99, 0.98, 0.97, 0.5, 0.96, 0.95, 0.99, 0.99, 0.99, 0.99,
-            0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99]
-    assert threshold_for_bpcer(live, 0.0) == 0.5      # reject no live item
-    assert threshold_for_bpcer(live, 0.05) == 0.95    # one of 20 may be rejected
+    live = [
+        0.99,
+        0.98,
+        0.97,
+        0.5,
+        0.96,
+        0.95,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+        0.99,
+    ]
+    assert threshold_for_bpcer(live, 0.0) == 0.5  # reject no live item
+    assert threshold_for_bpcer(live, 0.05) == 0.95  # one of 20 may be rejected
     with pytest.raises(ConfigError):
         threshold_for_bpcer([], 0.05)
 

@@ -42,8 +42,15 @@ def photo_attack(image: np.ndarray, seconds: float, fps: float = 24.0, seed: int
     return [Frame(sway(image, i / fps, rng), i / fps, i) for i in range(n)]
 
 
-def two_photo_attack(open_img: np.ndarray, closed_img: np.ndarray, seconds: float, blinks: tuple[float, ...] = (1.0,),
-                     blink_s: float = 0.17, fps: float = 24.0, seed: int = 0) -> list[Frame]:
+def two_photo_attack(
+    open_img: np.ndarray,
+    closed_img: np.ndarray,
+    seconds: float,
+    blinks: tuple[float, ...] = (1.0,),
+    blink_s: float = 0.17,
+    fps: float = 24.0,
+    seed: int = 0,
+) -> list[Frame]:
     """ATTACK: the open-eyed photo with the closed-eyed photo for ``blink_s`` at each time in ``blinks``, same sway."""
     rng = np.random.default_rng(seed)
     frames = []
@@ -54,8 +61,9 @@ def two_photo_attack(open_img: np.ndarray, closed_img: np.ndarray, seconds: floa
     return frames
 
 
-def video_frames(clip: str, start: int = 0, stop: int | None = None, fps: float = 24.0,
-                 scale: float = 1.0) -> list[Frame]:
+def video_frames(
+    clip: str, start: int = 0, stop: int | None = None, fps: float = 24.0, scale: float = 1.0
+) -> list[Frame]:
     """Decoded frames of a shared clip, re-timed from 0 at ``fps`` (optionally downscaled)."""
     files = sorted(data(f"videos/{clip}/frames").glob("*.jpg"))[start:stop]
     out = []

@@ -66,18 +66,26 @@ def yale_ref(matcher: Matcher, finder: FaceFinder) -> Callable[[int], Template]:
 
 
 @pytest.fixture
-def make_session(cfg: Config, matcher: Matcher) -> Iterator[Callable[..., tuple[VerificationSession, list[dict[str, Any]]]]]:
+def make_session(
+    cfg: Config, matcher: Matcher
+) -> Iterator[Callable[..., tuple[VerificationSession, list[dict[str, Any]]]]]:
     """Build a session with a fresh video-mode gate; returns (session, events)."""
     gates: list[QualityGate] = []
 
-    def make(reference: Template, config: Config | None = None, skip: tuple[str, ...] = YALE_SKIP,
-             request_id: str = "req-1", **kw: Any) -> tuple[VerificationSession, list[dict[str, Any]]]:
+    def make(
+        reference: Template,
+        config: Config | None = None,
+        skip: tuple[str, ...] = YALE_SKIP,
+        request_id: str = "req-1",
+        **kw: Any,
+    ) -> tuple[VerificationSession, list[dict[str, Any]]]:
         c = config or cfg
         gate = QualityGate.from_config(c, mode="video", skip=skip)
         gates.append(gate)
         events: list[dict[str, Any]] = []
-        session = VerificationSession.from_config(c, SessionRequest(request_id, reference), gate, matcher,
-                                                  emit=events.append, **kw)
+        session = VerificationSession.from_config(
+            c, SessionRequest(request_id, reference), gate, matcher, emit=events.append, **kw
+        )
         return session, events
 
     yield make

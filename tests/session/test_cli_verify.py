@@ -25,8 +25,21 @@ def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def verify(cli_config: Path, source: str, *extra: str, ref: list[str] | None = None) -> list[str]:
     ref = ref or [str(data(f"yalefaces/subject04/{c}.jpg")) for c in ("happy", "centerlight")]
-    return ["verify", "--config", str(cli_config), "--reference", *ref, "--no-gate", "--source", source,
-            "--gate-skip", "OCCLUDED_GLASSES", "--request-id", "cli-1", *extra]
+    return [
+        "verify",
+        "--config",
+        str(cli_config),
+        "--reference",
+        *ref,
+        "--no-gate",
+        "--source",
+        source,
+        "--gate-skip",
+        "OCCLUDED_GLASSES",
+        "--request-id",
+        "cli-1",
+        *extra,
+    ]
 
 
 def test_verify_source_json(cli_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,9 @@ RNG = np.random.default_rng(3)
 MESH = RNG.uniform(-1, 1, (478, 3)).astype(np.float32)
 
 
-def face_at(cx: float = 320, cy: float = 240, size: float = 100, lid: float = 1.0, depth_turn: float = 0.0) -> FaceObservation:
+def face_at(
+    cx: float = 320, cy: float = 240, size: float = 100, lid: float = 1.0, depth_turn: float = 0.0
+) -> FaceObservation:
     """A synthetic mesh centred at (cx, cy); ``lid`` scales the eyelid gaps; ``depth_turn`` adds z-parallax."""
     pts = MESH.copy()
     pts[:, 0] = pts[:, 0] * size / 2 + cx + depth_turn * pts[:, 2] * size
@@ -36,8 +38,10 @@ def test_tracker_follows_a_steady_face() -> None:
     assert tr.active and tr.breaks == 0
 
 
-@pytest.mark.parametrize(("event", "reason"), [("jump", FACE_JUMPED), ("resize", FACE_JUMPED),
-                                                ("second", SECOND_FACE), ("lost", FACE_LOST), ("gap", FRAME_GAP)])
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [("jump", FACE_JUMPED), ("resize", FACE_JUMPED), ("second", SECOND_FACE), ("lost", FACE_LOST), ("gap", FRAME_GAP)],
+)
 def test_tracker_breaks(event: str, reason: str) -> None:
     tr = FaceTrack()
     for i in range(5):
@@ -127,8 +131,8 @@ def test_real_blink_signature_passes_and_a_jump_does_not() -> None:
 
 def test_parallax_separates_a_turning_head_from_a_turning_plane() -> None:
     base = np.asarray(face_at().landmarks)
-    plane = np.asarray(face_at(cx=330, size=95).landmarks)     # moved and scaled: one homography explains it
-    head = np.asarray(face_at(depth_turn=0.25).landmarks)      # depth-dependent shift: no homography does
+    plane = np.asarray(face_at(cx=330, size=95).landmarks)  # moved and scaled: one homography explains it
+    head = np.asarray(face_at(depth_turn=0.25).landmarks)  # depth-dependent shift: no homography does
     assert parallax(base, plane) < 0.005 < 0.02 < parallax(base, head)
 
 
@@ -137,8 +141,16 @@ def test_blink_before_the_response_window_is_not_an_answer() -> None:
     from terminal.session.liveness import PASSED, RUNNING, BlinkChallenge
 
     def f(blink: float) -> F:
-        return F(landmarks=np.zeros((478, 3), np.float32), blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
-                 matrix=np.eye(4), bbox=(0, 0, 1, 1), yaw=0.0, pitch=0.0, roll=0.0, inter_eye_px=60.0)
+        return F(
+            landmarks=np.zeros((478, 3), np.float32),
+            blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
+            matrix=np.eye(4),
+            bbox=(0, 0, 1, 1),
+            yaw=0.0,
+            pitch=0.0,
+            roll=0.0,
+            inter_eye_px=60.0,
+        )
 
     cfg = SessionConfig(response_min_s=0.3)
     early = BlinkChallenge(cfg, 0.0)  # a blink 0.1 s after the prompt: a prepared video, not an answer

@@ -72,8 +72,9 @@ def live_ref(matcher: Matcher, finder: FaceFinder, clip: str) -> Any:
 
 
 @pytest.mark.parametrize("clip", ["fsw_bernard3073_data2", "fsw_manikamakam_data1"])
-def test_real_live_clip_is_live_and_matches(make_session: MakeSession, matcher: Matcher, finder: FaceFinder,
-                                            clip: str) -> None:
+def test_real_live_clip_is_live_and_matches(
+    make_session: MakeSession, matcher: Matcher, finder: FaceFinder, clip: str
+) -> None:
     session, events = make_session(live_ref(matcher, finder, clip), skip=())
     rec = feed_all(session, live_frames(clip))
     assert rec["decision"] == "match", rec
@@ -98,8 +99,9 @@ def test_other_person_does_not_match(make_session: MakeSession, matcher: Matcher
     assert rec["liveness"]["outcome"] == "passed"
 
 
-def test_blink_selfie_video_is_live(make_session: MakeSession, matcher: Matcher, finder: FaceFinder,
-                                    tmp_path: Path) -> None:
+def test_blink_selfie_video_is_live(
+    make_session: MakeSession, matcher: Matcher, finder: FaceFinder, tmp_path: Path
+) -> None:
     frames = video_frames("blink_selfie", 0, 96, fps=23.9)
     # The reference: three frames of the same man from later in the clip, written as images.
     import cv2
@@ -117,8 +119,9 @@ def test_blink_selfie_video_is_live(make_session: MakeSession, matcher: Matcher,
     assert rec["timings"]["decision_after_face_s"] <= 3.0
 
 
-def test_dark_start_light_converges_then_matches(make_session: MakeSession, cfg: Config, matcher: Matcher,
-                                                 finder: FaceFinder) -> None:
+def test_dark_start_light_converges_then_matches(
+    make_session: MakeSession, cfg: Config, matcher: Matcher, finder: FaceFinder
+) -> None:
     clip = live_frames("clm_franck")  # real video, blinks at 2.1 s: the light has converged by then
     # The simulated scene re-renders the frames (dimmed, re-lit, re-noised); MiniFASNet scores that synthetic
     # pipeline as an attack (fused 0.17, measured), so PAD is off here: this test is about the light.
@@ -126,8 +129,9 @@ def test_dark_start_light_converges_then_matches(make_session: MakeSession, cfg:
     with LightDevices.from_config(cfg.light, pin_factory=mock_factory()) as devices:
         src = SimSource([f.image for f in clip], ambient=0.03, devices=devices, fps=24.0, max_frames=len(clip))
         light = LightController(cfg.light, devices, camera=src, fps=24.0)
-        session, events = make_session(live_ref(matcher, finder, "clm_franck"), config=cfg, light=light,
-                                       devices=devices, skip=())
+        session, events = make_session(
+            live_ref(matcher, finder, "clm_franck"), config=cfg, light=light, devices=devices, skip=()
+        )
         rec = run_session(src, session)
         assert devices.duty == 0.0  # the ring light is off after the session
     validate_result(rec)
@@ -166,8 +170,9 @@ def _any_template() -> Any:
     return Template(s.name, s.version, np.eye(1, 128, dtype=np.float32))
 
 
-def test_replay_is_deterministic(make_session: MakeSession, yale_ref: Callable[[int], Any], tmp_path: Path,
-                                 cfg: Config) -> None:
+def test_replay_is_deterministic(
+    make_session: MakeSession, yale_ref: Callable[[int], Any], tmp_path: Path, cfg: Config
+) -> None:
     rec_dir = write_recording(live_frames("fsw_bernard3073_data2"), tmp_path / "r")
     out = []
     ref = yale_ref(8)  # any reference: the decision (no_match) must be the same both times
@@ -182,8 +187,9 @@ def test_replay_is_deterministic(make_session: MakeSession, yale_ref: Callable[[
     assert [(e["type"], e["t"]) for e in ea] == [(e["type"], e["t"]) for e in eb]
 
 
-def test_cancel_and_include_embedding(make_session: MakeSession, yale_ref: Callable[[int], Any], matcher: Matcher,
-                                      finder: FaceFinder) -> None:
+def test_cancel_and_include_embedding(
+    make_session: MakeSession, yale_ref: Callable[[int], Any], matcher: Matcher, finder: FaceFinder
+) -> None:
     session, _events = make_session(yale_ref(4))
     frames = photo_attack(yale(4, "normal"), 1.0)
     for f in frames[:10]:

@@ -26,9 +26,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def face(blink: float = 0.05, yaw: float = 0.0) -> FaceObservation:
     """A FaceObservation with given eyeBlink scores and yaw (landmarks irrelevant here)."""
-    return FaceObservation(landmarks=np.zeros((478, 3), np.float32),
-                           blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink}, matrix=np.eye(4),
-                           bbox=(0, 0, 1, 1), yaw=yaw, pitch=0.0, roll=0.0, inter_eye_px=60.0)
+    return FaceObservation(
+        landmarks=np.zeros((478, 3), np.float32),
+        blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
+        matrix=np.eye(4),
+        bbox=(0, 0, 1, 1),
+        yaw=yaw,
+        pitch=0.0,
+        roll=0.0,
+        inter_eye_px=60.0,
+    )
 
 
 def test_debouncer_holds_and_confirms() -> None:
@@ -84,7 +91,9 @@ def test_blink_needs_close_then_open() -> None:
 
 
 def test_turn_respects_side_and_mirroring() -> None:
-    cfg = SessionConfig(head_turn=True, turn_min_parallax=0.0, response_min_s=0.0)  # side logic (parallax: test_liveface)
+    cfg = SessionConfig(
+        head_turn=True, turn_min_parallax=0.0, response_min_s=0.0
+    )  # side logic (parallax: test_liveface)
     for mirrored, sign in ((False, 1.0), (True, -1.0)):
         t = TurnChallenge(cfg, 0.0, "left", mirrored=mirrored)
         yaws = [0.0] * 3 + [sign * 15.0]
