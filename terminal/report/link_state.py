@@ -10,6 +10,7 @@ from terminal.stamps import utc_iso
 
 if TYPE_CHECKING:
     from terminal.report.link import MqttLink
+    from terminal.report.link_supervisor import LinkSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def health_body(link: MqttLink, health: dict[str, Any] | None) -> dict[str, Any]
     }
 
 
-def log_flapping(link: MqttLink, url: object) -> None:
+def log_flapping(link: LinkSupervisor, url: object) -> None:
     """The broker dropped the session right after connecting three times in a row: name the likely cause."""
     # Mosquitto closes the session when it refuses a publish: an ACL that does not match our topics looks like
     # an endless reconnect loop, with no PUBACK refusal ever seen.
