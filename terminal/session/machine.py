@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,11 +15,14 @@ from terminal.session.capture import BestFrames, SteadyRun
 from terminal.session.guidance import GuidanceDebouncer
 from terminal.session.identity import IDENTITY_MISMATCH
 from terminal.session.liveness import FAILED, PASSED, LivenessCheck
-from terminal.session.result import result_wire
+from terminal.session.options import session_options
+from terminal.session.outcome import build_result
+from terminal.session.probe import match_best
+from terminal.session.request import SessionRequest
 from terminal.session.settings import SessionConfig
 from terminal.session.states import SessionError, State, StateMachine
-from terminal.session.tally import QualityTally, Timings, guidance_text
-from terminal.stamps import new_result_id, utc_iso
+from terminal.session.tally import QualityTally, Timings
+from terminal.stamps import utc_iso
 
 if TYPE_CHECKING:
     from terminal.analysis.gate import QualityGate
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     from terminal.light.controller import LightController, LightState
     from terminal.light.devices import LightDevices
     from terminal.matching.decision import Matcher, MatchResult
-    from terminal.matching.template import Template
     from terminal.pad.base import PadBackend, PadFusion
 
 log = logging.getLogger(__name__)
@@ -40,27 +41,25 @@ Emit = Callable[[dict[str, Any]], None]
 _LIVENESS_QUIET = frozenset({C.EYES_CLOSED, C.UNSTEADY, C.BLURRY, C.POSE_YAW, C.POSE_PITCH, C.POSE_ROLL})
 
 
-@dataclass(frozen=True)
-class SessionRequest:
-    """What the central system asks for: a request id, the member's reference template, an optional deadline
-    (seconds of frame time from the first frame; the session ends at ``min(deadline, session.timeout_s)``), the
-    result id reserved when the request was accepted (terminal.report.ledger) and a ``member_ref`` to echo."""
-
-    request_id: str
-    reference: Template
-    deadline: float | None = None
-    result_id: str | None = None
-    member_ref: str | None = None
-
-
 class VerificationSession:
     """Walk-up to result for one member: search, guide, liveness, capture, match; ``feed`` one frame at a time."""
 
-    def __init__(self, request: SessionRequest, gate: QualityGate, matcher: Matcher, config: SessionConfig,
-                 light: LightController | None = None, emit: Emit | None = None, *,
-                 devices: LightDevices | None = None, terminal_id: str = "terminal-dev",
-                 landmarker_model: tuple[str, str] | None = None, mirrored: bool = False,
-                 keep_best: bool = False, pad: PadFusion | None = None) -> None:
+    def __init__(
+        self,
+        request: SessionRequest,
+        gate: QualityGate,
+        matcher: Matcher,
+        config: SessionConfig,
+        light: LightController | None = None,
+        emit: Emit | None = None,
+        *,
+        devices: LightDevices | None = None,
+        terminal_id: str = "terminal-dev",
+        landmarker_model: tuple[str, str] | None = None,
+        mirrored: bool = False,
+        keep_best: bool = False,
+        pad: PadFusion | None = None,
+    ) -> None:
         self.request = request
         self.gate = gate
         self.matcher = matcher
@@ -85,7 +84,9 @@ class VerificationSession:
         self.result: dict[str, Any] | None = None
         self.verdict: Verdict | None = None  # the last frame's gate verdict (member screen: framing oval)
         self.started_at = utc_iso()
-        self._limit = config.timeout_s if request.deadline is None else min(config.timeout_s, max(request.deadline, 0.0))
+        self._limit = (
+            config.timeout_s if request.deadline is None else min(config.timeout_s, max(request.deadline, 0.0))
+        )
         self._t = 0.0
         self._frames = 0
         self._last_face_t: float | None = None
@@ -102,21 +103,19 @@ class VerificationSession:
             light.reset()
 
     @classmethod
-    def from_config(cls, cfg: Config, request: SessionRequest, gate: QualityGate, matcher: Matcher,
-                    light: LightController | None = None, emit: Emit | None = None,
-                    devices: LightDevices | None = None, pad: PadBackend | None = None) -> VerificationSession:
+    def from_config(
+        cls,
+        cfg: Config,
+        request: SessionRequest,
+        gate: QualityGate,
+        matcher: Matcher,
+        light: LightController | None = None,
+        emit: Emit | None = None,
+        devices: LightDevices | None = None,
+        pad: PadBackend | None = None,
+    ) -> VerificationSession:
         """A session with terminal id, model names, camera mirroring and PAD (``[pad]``) from the whole config."""
-        from terminal.modelstore import spec
-        from terminal.pad.factory import pad_fusion
-
-        try:
-            lm = spec(cfg.models.landmarker)
-            landmarker = (lm.name, lm.version)
-        except TerminalError:
-            landmarker = (cfg.models.landmarker, "")
-        return cls(request, gate, matcher, cfg.session, light, emit, devices=devices, terminal_id=cfg.terminal.id,
-                   landmarker_model=landmarker, mirrored=cfg.camera.hflip, keep_best=cfg.terminal.keep_images,
-                   pad=pad_fusion(cfg, pad) if cfg.session.liveness else None)
+        return cls(request, gate, matcher, cfg.session, light, emit, devices=devices, **session_options(cfg, pad))
 
     # -- public ---------------------------------------------------------------------------------------------
     @property
@@ -142,8 +141,9 @@ class VerificationSession:
                 self.devices.show("working")
             self._go(State.SEARCHING, t)
             if self._bad_reference is not None:
-                self._finish("failed", t, reason_code="BAD_REFERENCE", reason=str(self._bad_reference),
-                             shown=C.NO_MATCH)
+                self._finish(
+                    "failed", t, reason_code="BAD_REFERENCE", reason=str(self._bad_reference), shown=C.NO_MATCH
+                )
                 return True
         verdict = self.verdict = self.gate.analyze(frame.image, t)
         self.tally.add(verdict.failures, verdict.passed, verdict.n_faces, verdict.quality)
@@ -171,14 +171,17 @@ class VerificationSession:
         """The frame source ended before a decision: ``failed`` with SOURCE_ENDED and the dominant reasons."""
         if not self.done:
             summary = self.tally.summary()
-            self._finish("failed", self._t, reason_code="SOURCE_ENDED", reason=f"frames ended ({summary})",
-                         shown=None)
+            self._finish("failed", self._t, reason_code="SOURCE_ENDED", reason=f"frames ended ({summary})", shown=None)
 
     # -- the steps ------------------------------------------------------------------------------------------
     def _step(self, frame: Frame, verdict: Verdict, steady: bool, t: float) -> None:
         face = verdict.face if verdict.n_faces else None
-        if self.state is not State.SEARCHING and face is None and self._last_face_t is not None \
-                and t - self._last_face_t > self.cfg.face_lost_s:
+        if (
+            self.state is not State.SEARCHING
+            and face is None
+            and self._last_face_t is not None
+            and t - self._last_face_t > self.cfg.face_lost_s
+        ):
             self.best.clear()  # the next face may be someone else: never mix two people's frames
             self._capture_start = None
             self._go(State.SEARCHING, t)
@@ -222,8 +225,9 @@ class VerificationSession:
         if status == FAILED:
             self.timings.mark("liveness_done", t)
             self._emit_event({"type": "liveness", "outcome": FAILED, "reason": self.liveness.reason})
-            self._finish("failed", t, reason_code=C.LIVENESS_FAILED, reason=self.liveness.reason,
-                         shown=C.LIVENESS_FAILED)
+            self._finish(
+                "failed", t, reason_code=C.LIVENESS_FAILED, reason=self.liveness.reason, shown=C.LIVENESS_FAILED
+            )
         elif status == PASSED:
             self.timings.mark("liveness_done", t)
             self._emit_event({"type": "liveness", "outcome": PASSED, "reason": None})
@@ -278,28 +282,20 @@ class VerificationSession:
             return
         self._go(State.MATCHING, t)
         self._say(C.CAPTURED, t, urgent=True)
-        probes = []
-        for cand in self.best.best():
-            try:
-                probes.append(self.matcher.embed_face(cand.image, cand.face))
-            except TerminalError as err:  # one frame that cannot be aligned must not sink the others
-                log.warning("session: a best frame could not be embedded: %s", err)
-        if not probes:
-            self._finish("failed", t, reason_code="NO_USABLE_FRAME", reason="no captured frame could be aligned",
-                         shown=C.NO_MATCH)
+        live_face = self.live_face if self.cfg.liveness else None
+        end = match_best(self.matcher, self.best.best(), self.request.reference, live_face, self.cfg.include_embedding)
+        if end.refusal is not None:
+            self._refuse(t, end.refusal, IDENTITY_MISMATCH)
             return
-        probe = np.stack(probes)
-        if self.cfg.liveness and not self.live_face.same_identity(self.matcher, probe):
-            self._refuse(t, "the face that did the challenge is not the captured face", IDENTITY_MISMATCH)
-            return
-        try:
-            res = self.matcher.compare(probe, self.request.reference)
-        except TerminalError as err:
-            self._finish("failed", t, reason_code="BAD_REFERENCE", reason=str(err), shown=C.NO_MATCH)
-            return
-        embedding = probe.mean(axis=0) if self.cfg.include_embedding else None
-        self._finish(res.decision, t, match=res, shown=C.MATCH if res.decision == "match" else C.NO_MATCH,
-                     embedding=embedding)
+        self._finish(
+            end.decision,
+            t,
+            reason_code=end.reason_code,
+            reason=end.reason,
+            shown=end.shown,
+            match=end.match,
+            embedding=end.embedding,
+        )
 
     def _timeout(self, t: float) -> None:
         at_max = False
@@ -313,8 +309,13 @@ class VerificationSession:
     def _update_light(self, frame: Frame, verdict: Verdict, t: float) -> None:
         if self.light is None:
             return
-        self._light_state = self.light.update(frame.image, verdict.face_box, verdict.face_luma,
-                                              uneven=C.UNEVEN_LIGHT in verdict.failures, metadata=frame.metadata)
+        self._light_state = self.light.update(
+            frame.image,
+            verdict.face_box,
+            verdict.face_luma,
+            uneven=C.UNEVEN_LIGHT in verdict.failures,
+            metadata=frame.metadata,
+        )
         if self._light_state.converged and self.timings.light_converged is None:
             self.timings.mark("light_converged", t)
             self._emit_event({"type": "light", "event": "converged", "duty": round(self._light_state.duty, 3)})
@@ -342,9 +343,17 @@ class VerificationSession:
         except Exception:  # a broken listener must never stop the session
             log.exception("session: event listener failed")
 
-    def _finish(self, decision: str, t: float, *, reason_code: str | None = None, reason: str | None = None,
-                shown: str | None = None, match: MatchResult | None = None,
-                embedding: np.ndarray | None = None) -> None:
+    def _finish(
+        self,
+        decision: str,
+        t: float,
+        *,
+        reason_code: str | None = None,
+        reason: str | None = None,
+        shown: str | None = None,
+        match: MatchResult | None = None,
+        embedding: np.ndarray | None = None,
+    ) -> None:
         if self.done:
             raise SessionError("session already has its result")
         self.timings.mark("decision", t)
@@ -360,41 +369,19 @@ class VerificationSession:
             ok = decision == "match"
             self.devices.show("pass" if ok else "fail")
             self.devices.beep("ok" if ok else "fail")
-        self.result = self._build_result(decision, reason_code, reason, shown, match, embedding)
-        self._emit_event({"type": "state", "state": State.DONE.value})
-        self._emit_event({"type": "result", "decision": decision, "reason_code": reason_code,
-                          "result_id": self.result["result_id"]})
-        log.info("session %s: %s%s", self.request.request_id, decision, f" ({reason_code})" if reason_code else "")
-
-    def _build_result(self, decision: str, reason_code: str | None, reason: str | None, shown: str | None,
-                      match: MatchResult | None, embedding: np.ndarray | None) -> dict[str, Any]:
-        emb = self.matcher.embedder
-        lm = self.landmarker_model
-        if self.liveness is not None:
-            liveness = self.liveness.to_dict()
-        else:
-            liveness = {"enabled": self.cfg.liveness, "outcome": "not_reached" if self.cfg.liveness else "skipped",
-                        "reason": None, "duration_s": None, "challenges": [], "passive": None}
-        liveness.update(self.live_face.to_dict() if self.cfg.liveness else {"pad": None, "identity": None, "track": None})
-        light = None
-        if self._light_state is not None:
-            ls = self._light_state
-            light = {"duty": round(float(ls.duty), 4), "converged": self.timings.light_converged is not None,
-                     "brightness": round(float(ls.brightness), 1), "faults": list(ls.faults)}
-        return result_wire(
-            result_id=self.request.result_id or new_result_id(), request_id=self.request.request_id,
-            terminal_id=self.terminal_id, member_ref=self.request.member_ref, started_at=self.started_at,
-            finished_at=utc_iso(), decision=decision, reason_code=reason_code, reason=reason,
-            message=guidance_text(shown, self.cfg.languages),
-            score=None if match is None else round(float(match.score), 4),
-            threshold=round(float(match.threshold if match else self.matcher.threshold), 4),
-            models={"embedder": {"name": emb.name, "version": emb.version},
-                    "landmarker": None if lm is None else {"name": lm[0], "version": lm[1]},
-                    "fusion": self.matcher.fusion},
-            n_probe=0 if match is None else int(match.n_probe), quality=self.tally.to_dict(),
-            n_reference=int(self.request.reference.count), reference_sha256=self.request.reference.sha256,
-            guidance=[{"code": e.code, "t": round(e.t - (self.timings.start if self.timings.start is not None else e.t), 3)}
-                      for e in self.guidance.history[: self.cfg.keep_guidance]],
-            liveness=liveness, light=light, timings=self.timings.to_dict(), frames=self._frames,
-            embedding=None if embedding is None else [round(float(x), 6) for x in embedding],
+        self.result = build_result(
+            self,
+            decision,
+            reason_code,
+            reason,
+            shown,
+            match,
+            embedding,
+            light_state=self._light_state,
+            frames=self._frames,
         )
+        self._emit_event({"type": "state", "state": State.DONE.value})
+        self._emit_event(
+            {"type": "result", "decision": decision, "reason_code": reason_code, "result_id": self.result["result_id"]}
+        )
+        log.info("session %s: %s%s", self.request.request_id, decision, f" ({reason_code})" if reason_code else "")
