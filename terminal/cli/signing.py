@@ -30,7 +30,9 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--key", type=Path, required=True, help="the central system's Ed25519 private key (PEM)")
     s.add_argument("--terminal", required=True, help="terminal id the command is for (signed)")
-    s.add_argument("--command", required=True, help="command name: verify, cancel, diagnose, ping (signed)")
+    s.add_argument(
+        "--command", dest="command_name", required=True, help="command name: verify, cancel, diagnose, ping (signed)"
+    )
     s.add_argument("--ttl", type=float, default=600.0, help="seconds the signature stays valid (default %(default)s)")
     s.set_defaults(func=_sign)
     v = sub.add_parser(
@@ -65,9 +67,9 @@ def _stdin() -> bytes:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    if not _NAME.match(args.command):
-        raise ConfigError(f"--command {args.command[:40]!r}: not a command name")
-    if not _TERMINAL.match(args.terminal):
+    if not _NAME.fullmatch(args.command_name):
+        raise ConfigError(f"--command {args.command_name[:40]!r}: not a command name")
+    if not _TERMINAL.fullmatch(args.terminal):
         raise ConfigError(f"--terminal {args.terminal[:70]!r}: not a terminal id")
     if not 0 < args.ttl <= 7 * 86400:
         raise ConfigError("--ttl must be within (0, 604800] seconds")
@@ -76,7 +78,7 @@ def _sign(args: argparse.Namespace) -> int:
         command = strict_loads(_stdin())
     except ValueError as err:
         raise ConfigError(f"stdin: not a JSON command ({err})") from None
-    print_json(sign_command(command, key, terminal_id=args.terminal, name=args.command, ttl_s=args.ttl))
+    print_json(sign_command(command, key, terminal_id=args.terminal, name=args.command_name, ttl_s=args.ttl))
     return 0
 
 

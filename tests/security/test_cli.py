@@ -142,3 +142,17 @@ def test_a_technician_shell_finds_the_installed_credential(
     assert main(["keys", "show", "--json", "--config", str(cfg)]) == 0
     assert json.loads(capsys.readouterr().out)["kid"] == keys.thumbprint(key.public_key())
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("terminal", "command"), [("shop-7\n", "verify"), ("shop-7", "verify\n"), ("shop 7", "verify"), ("shop-7", "Ping")]
+)
+def test_sign_command_refuses_bad_names_in_one_line_naming_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, terminal: str, command: str
+) -> None:
+    """A name with a trailing newline is not a name; the error line says `terminal sign-command`, not `verify`."""
+    central_priv, _ = openssl_key(tmp_path, "central")
+    argv = ["sign-command", "--key", str(central_priv), "--terminal", terminal, "--command", command]
+    assert run(argv, b'{"request_id": "v-1"}', monkeypatch) == 78
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("terminal sign-command: error:"), err
