@@ -17,6 +17,7 @@ from terminal.report.outbox import Outbox
 from terminal.report.settings import MqttConfig
 from terminal.report.templates import default_template_validator
 from tests.report.helpers import MODEL, Central, template_dict, write_secret
+from tests.support.waiting import wait
 
 pytestmark = pytest.mark.broker
 
@@ -30,15 +31,6 @@ def cfg(*urls: str, **kw: Any) -> MqttConfig:
         "stop_flush_s": 3,
     }
     return MqttConfig(**{**base, **kw})
-
-
-def wait(pred: Any, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
 
 
 @pytest.fixture

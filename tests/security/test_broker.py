@@ -23,17 +23,9 @@ from terminal.security.envelope import sign_command, verify_payload
 from terminal.security.runtime import Security
 from tests.report.helpers import Central
 from tests.support.broker import CENTRAL_PASSWORD
+from tests.support.waiting import wait
 
 pytestmark = pytest.mark.broker
-
-
-def wait(pred: Any, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
 
 
 @pytest.fixture
