@@ -30,7 +30,7 @@ def draw_verdict(image_rgb: np.ndarray, verdict: Verdict) -> np.ndarray:
         x0, y0, x1, y1 = (int(v * scale) for v in face.bbox)
         cv2.rectangle(img, (x0, y0), (x1, y1), colour, 1)
         _draw_axes(img, face.landmarks[1, :2] * scale, face.yaw, face.pitch, face.roll, (x1 - x0) * 0.5)
-    lines = ["PASS" if verdict.passed else "FAIL", *verdict.failures]
+    lines = ["PASS" if verdict.passed else "FAIL", *verdict.failures, *(f"({c})" for c in verdict.advisories)]
     for i, text in enumerate(lines):
         cv2.putText(img, text, (6, 18 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
     return img

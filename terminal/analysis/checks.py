@@ -23,6 +23,23 @@ def check(code: str, value: float, lo: float | None, hi: float | None) -> CheckR
     return CheckResult(code=code, value=float(value), limits=(lo, hi), passed=bool(passed))
 
 
+def capture_limited(res: CheckResult, lo: float | None, hi: float | None) -> CheckResult:
+    """A failed ``res`` becomes advisory when its value is still within the wider capture limits."""
+    if not res.passed and res.value is not None:
+        v = res.value
+        res.blocking = not ((lo is None or v >= lo) and (hi is None or v <= hi))
+    return res
+
+
+def advisory(cfg: QualityConfig, results: list[CheckResult]) -> list[CheckResult]:
+    """Mark the failures of codes listed in ``[quality] advisory`` as not blocking."""
+    codes = set(cfg.advisory)
+    for res in results:
+        if not res.passed and res.code in codes:
+            res.blocking = False
+    return results
+
+
 def framing(cfg: QualityConfig, skip: Set[str], face: FaceObservation, n: int, w: int, h: int) -> list[CheckResult]:
     """Face count, size and position in a ``w`` x ``h`` frame."""
     out = []
@@ -47,13 +64,13 @@ def framing(cfg: QualityConfig, skip: Set[str], face: FaceObservation, n: int, w
 def pose(cfg: QualityConfig, skip: Set[str], face: FaceObservation) -> list[CheckResult]:
     """Yaw, pitch and roll within +-their limits (degrees)."""
     out = []
-    for code, angle, limit in (
-        (C.POSE_YAW, face.yaw, cfg.max_yaw_deg),
-        (C.POSE_PITCH, face.pitch, cfg.max_pitch_deg),
-        (C.POSE_ROLL, face.roll, cfg.max_roll_deg),
+    for code, angle, limit, wider in (
+        (C.POSE_YAW, face.yaw, cfg.max_yaw_deg, cfg.capture_max_yaw_deg),
+        (C.POSE_PITCH, face.pitch, cfg.max_pitch_deg, cfg.capture_max_pitch_deg),
+        (C.POSE_ROLL, face.roll, cfg.max_roll_deg, cfg.capture_max_roll_deg),
     ):
         if code not in skip:
-            out.append(check(code, angle, -limit, limit))
+            out.append(capture_limited(check(code, angle, -limit, limit), -wider, wider))
     return out
 
 
@@ -88,7 +105,8 @@ def light(
         res.passed = res.passed and over <= cfg.max_overexposed_share
         out.append(res)
     if C.UNEVEN_LIGHT not in skip:
-        out.append(check(C.UNEVEN_LIGHT, measures.light_balance(crop), cfg.min_light_balance, None))
+        res = check(C.UNEVEN_LIGHT, measures.light_balance(crop), cfg.min_light_balance, None)
+        out.append(capture_limited(res, cfg.capture_min_light_balance, None))
     return out
 
 

@@ -67,7 +67,9 @@ def is_correct(expected: str, failures: list[str]) -> bool:
 def summarise(samples: Iterable[Sample]) -> dict[str, Any]:
     """The evaluation report: per expected code n/correct/rejected, ok n/passed, macro and ok pass rate.
 
-    ``correct`` = the expected code is among the failing codes; ``rejected`` = the image failed for any reason.
+    ``correct`` = the expected code is among the codes the gate reported (blocking or advisory: the label asks
+    whether the check *sees* the condition); ``rejected`` = the image was blocked for any reason; ok ``passed``
+    = not blocked.
     """
     per: dict[str, dict[str, int]] = {}
     ok = {"n": 0, "passed": 0}
@@ -78,7 +80,7 @@ def summarise(samples: Iterable[Sample]) -> dict[str, Any]:
             continue
         row = per.setdefault(s.expected, {"n": 0, "correct": 0, "rejected": 0})
         row["n"] += 1
-        row["correct"] += int(is_correct(s.expected, s.verdict.failures))
+        row["correct"] += int(is_correct(s.expected, s.verdict.reported))
         row["rejected"] += int(not s.verdict.passed)
     rates = [r["correct"] / r["n"] for r in per.values() if r["n"]]
     return {

@@ -13,7 +13,7 @@ import numpy as np
 
 from terminal.analysis import checks, measures
 from terminal.analysis import codes as C
-from terminal.analysis.detector import FaceDetector, distinct
+from terminal.analysis.detector import FaceDetector, containment, distinct
 from terminal.analysis.faceregion import face_crop
 from terminal.analysis.landmarker import FaceLandmarker, FaceObservation
 from terminal.analysis.secondlook import second_look, third_look
@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 
 # How much smaller the close-probe makes the frame: a face that fills it then covers about half of it.
 PROBE_SHRINK = 0.5
+# A landmarker "face" lying this much inside a larger face's box is part of that face (an eye region meshed
+# as a face on small images), not a second person: a real second face beside the member overlaps far less.
+NESTED_FACE = 0.8
+
+
+def count_faces(faces: list[FaceObservation]) -> int:
+    """Faces that are not nested inside a larger one (largest first, as the landmarker lists them)."""
+    kept: list[FaceObservation] = []
+    for face in sorted(faces, key=lambda f: -(f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1])):
+        if all(containment(face.bbox, k.bbox) < NESTED_FACE for k in kept):
+            kept.append(face)
+    return len(kept)
 
 
 def _margin(value: float, lo: float | None, hi: float | None) -> float:
@@ -131,7 +143,7 @@ class QualityGate:
         if not faces:
             self._steady.reset()
             return self._no_face(image_rgb, timestamp_s)
-        n = len(faces)
+        n = count_faces(faces)
         if n <= self.config.max_faces:
             n = max(n, self._tiled_faces(image_rgb, timestamp_s))
         return self._analyze_faces(image_rgb, faces, n, timestamp_s)
@@ -170,6 +182,7 @@ class QualityGate:
             speed = self._steady.update(timestamp_s, face)
             if speed is not None:
                 results.append(checks.check(C.UNSTEADY, speed, None, self.config.max_jitter))
+        checks.advisory(self.config, results)
         h, w = image_rgb.shape[:2]
         x0, y0, x1, y1 = face.bbox
         box = (max(int(x0), 0), max(int(y0), 0), min(round(x1), w), min(round(y1), h))
@@ -196,7 +209,7 @@ class QualityGate:
                     # The landmarker confirmed the detection on a crop: judge that face like any other (its
                     # steadiness is not tracked: a face seen only now and then has no motion history).
                     n = max(
-                        len(look.faces),
+                        count_faces(look.faces),
                         len(distinct(look.detections, self.config.min_profile_score)),
                         self._tiled_faces(image_rgb, timestamp_s),
                     )
@@ -210,7 +223,7 @@ class QualityGate:
                 )
                 if faces:
                     return self._analyze_faces(
-                        image_rgb, faces, max(len(faces), self._tiled_faces(image_rgb, timestamp_s)), None
+                        image_rgb, faces, max(count_faces(faces), self._tiled_faces(image_rgb, timestamp_s)), None
                     )
                 results += checks.unmeshed(
                     self.config, self.skip, look.detections, self._tiled_faces(image_rgb, timestamp_s)
@@ -303,7 +316,8 @@ class QualityGate:
         box: tuple[int, int, int, int] | None,
         luma: float | None,
     ) -> Verdict:
-        failures = C.sort_codes([r.code for r in results if not r.passed])
+        failures = C.sort_codes([r.code for r in results if not r.passed and r.blocking])
+        advisories = C.sort_codes([r.code for r in results if not r.passed and not r.blocking])
         instruction = failures[0] if failures else None
         if instruction == C.NO_FACE and len(failures) > 1 and failures[1] != C.BLURRY:
             # The precise reason (too dark, too close) is the useful instruction. Not BLURRY: an empty booth
@@ -320,7 +334,8 @@ class QualityGate:
         m = float(np.mean(margins)) if margins else 0.0
         passed = not failures
         if passed:
-            quality = 0.5 + 0.5 * m
+            # An advisory failure lowers the score, so the best-frame choice prefers a frame without one.
+            quality = 0.5 + 0.5 * m * (1.0 - len(advisories) / max(len(results), 1))
         else:
             ok_share = sum(r.passed for r in results) / max(len(results), 1)
             quality = 0.5 * m * ok_share if face is not None else 0.0
@@ -334,4 +349,5 @@ class QualityGate:
             face=face,
             face_box=box,
             face_luma=luma,
+            advisories=advisories,
         )

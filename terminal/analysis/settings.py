@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from terminal.analysis import codes as C
 from terminal.config.base import Section
+
+# What may never be advisory: without exactly one face nothing else is measured, and the liveness binding
+# (one tracked face from challenge to capture) relies on a second face stopping the capture.
+NEVER_ADVISORY = frozenset({C.NO_FACE, C.MULTIPLE_FACES})
 
 
 class QualityConfig(Section):
@@ -70,6 +75,21 @@ class QualityConfig(Section):
     )
     max_pitch_deg: float = Field(15.0, gt=0, le=90)
     max_roll_deg: float = Field(10.0, gt=0, le=90)
+    # What blocks a capture (evaluate edc/match): beyond the limits above a check is reported and counted in
+    # the labels; it blocks the capture only beyond these wider limits, where it costs matching.
+    advisory: list[str] = Field(
+        default_factory=lambda: [C.EYES_CLOSED, C.BLURRY, C.TOO_BRIGHT],
+        description="codes that are reported but never block a capture (evaluate edc: they cost matching nothing)",
+    )
+    capture_max_yaw_deg: float = Field(
+        25.0, gt=0, le=90, description="POSE_YAW blocks a capture only beyond this (advisory from max_yaw_deg)"
+    )
+    capture_max_pitch_deg: float = Field(
+        20.0, gt=0, le=90, description="POSE_PITCH blocks a capture only beyond this (advisory from max_pitch_deg)"
+    )
+    capture_max_roll_deg: float = Field(
+        12.0, gt=0, le=90, description="POSE_ROLL blocks a capture only beyond this (advisory from max_roll_deg)"
+    )
     # Eyes
     min_eye_openness: float = Field(
         0.18, gt=0, lt=1, description="EYES_CLOSED when either eye's lid gap / eye width is below this"
@@ -109,6 +129,12 @@ class QualityConfig(Section):
     min_light_balance: float = Field(
         0.6, gt=0, le=1, description="UNEVEN_LIGHT when darker face half / brighter face half is below this"
     )
+    capture_min_light_balance: float = Field(
+        0.45,
+        gt=0,
+        le=1,
+        description="UNEVEN_LIGHT blocks a capture only below this (advisory from min_light_balance)",
+    )
     dark_frame_luma: float = Field(
         35.0, ge=0, le=255, description="a frame with no face and mean luma below this is TOO_DARK"
     )
@@ -122,3 +148,27 @@ class QualityConfig(Section):
     max_jitter: float = Field(
         1.5, gt=0, description="UNSTEADY above this landmark speed, in inter-eye distances per second"
     )
+
+    @model_validator(mode="after")
+    def _check_capture_limits(self) -> QualityConfig:
+        unknown = sorted(set(self.advisory) - C.GATE_CODES)
+        if unknown:
+            raise ValueError(f"advisory: unknown reason code(s) {', '.join(unknown)}")
+        never = sorted(set(self.advisory) & NEVER_ADVISORY)
+        if never:
+            raise ValueError(f"advisory: {', '.join(never)} always blocks a capture")
+        for key, guide, wider in (
+            ("capture_max_yaw_deg", self.max_yaw_deg, self.capture_max_yaw_deg >= self.max_yaw_deg),
+            ("capture_max_pitch_deg", self.max_pitch_deg, self.capture_max_pitch_deg >= self.max_pitch_deg),
+            ("capture_max_roll_deg", self.max_roll_deg, self.capture_max_roll_deg >= self.max_roll_deg),
+            (
+                "capture_min_light_balance",
+                self.min_light_balance,
+                self.capture_min_light_balance <= self.min_light_balance,
+            ),
+        ):
+            if not wider:
+                raise ValueError(
+                    f"{key} ({getattr(self, key)}) must be at least as wide as its guidance limit ({guide})"
+                )
+        return self

@@ -11,12 +11,17 @@ from terminal.analysis.landmarker import FaceObservation
 
 @dataclass
 class CheckResult:
-    """One check: the measured value, its (low, high) limits, and whether it passed; ``code`` names the failure."""
+    """One check: the measured value, its (low, high) limits, and whether it passed; ``code`` names the failure.
+
+    A failed check with ``blocking`` False is *advisory*: reported (labels, records) but within the limit where
+    it costs matching, so it does not stop a capture (``[quality] advisory`` and the ``capture_*`` limits).
+    """
 
     code: str
     value: float | None
     limits: tuple[float | None, float | None]
     passed: bool
+    blocking: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -25,12 +30,17 @@ class CheckResult:
             "value": None if self.value is None else round(float(self.value), 4),
             "limits": list(self.limits),
             "passed": self.passed,
+            "blocking": self.blocking,
         }
 
 
 @dataclass
 class Verdict:
-    """The gate's answer for one frame: pass/fail, failing codes in priority order, the instruction and a score."""
+    """The gate's answer for one frame: pass/fail, failing codes in priority order, the instruction and a score.
+
+    ``failures`` are the blocking failures (``passed`` is True when there are none); ``advisories`` are checks
+    that failed their limit but do not block a capture. Both together say what the gate *saw* (``reported``).
+    """
 
     passed: bool
     failures: list[str]
@@ -41,6 +51,12 @@ class Verdict:
     face: FaceObservation | None = None
     face_box: tuple[int, int, int, int] | None = None
     face_luma: float | None = None
+    advisories: list[str] = field(default_factory=list)
+
+    @property
+    def reported(self) -> list[str]:
+        """Every code the gate found, blocking or advisory (what ``evaluate quality`` scores as labels)."""
+        return self.failures + [c for c in self.advisories if c not in self.failures]
 
     def check(self, code: str) -> CheckResult | None:
         """The result of the check that reports ``code``, if it ran."""
@@ -55,6 +71,7 @@ class Verdict:
         out: dict[str, Any] = {
             "passed": self.passed,
             "failures": list(self.failures),
+            "advisories": list(self.advisories),
             "instruction": self.instruction,
             "message": {"id": self.message("id"), "en": self.message("en")} if self.instruction else None,
             "quality": round(float(self.quality), 4),

@@ -9,4 +9,7 @@ from __future__ import annotations
 
 # 2026-12-02: glasses split (DARK_GLASSES, GLARE_ON_GLASSES, heavy frames; clear glasses pass), third look
 # (equalised / padded / zoomed frame) before NO_FACE, washed-out judged on the forehead, yaw limit 15 -> 20 deg.
-GATE_VERSION = "2026-12-02.2"
+# 2026-12-02.3: a check either blocks a capture or is advisory (reported, counted in the labels, not blocking):
+# EYES_CLOSED, BLURRY, TOO_BRIGHT advisory; pose and light balance block only beyond wider capture limits
+# (yaw 25, pitch 20, roll 12 deg, balance 0.45); a face nested inside a larger one is not a second face.
+GATE_VERSION = "2026-12-02.3"

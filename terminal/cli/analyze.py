@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
                 print_json({"path": str(path), **verdict.to_dict()})
             else:
                 status = "PASS" if verdict.passed else "FAIL " + ",".join(verdict.failures)
+                if verdict.advisories:
+                    status += " advisory " + ",".join(verdict.advisories)
                 hint = f"  -> {verdict.message(args.lang)}" if verdict.instruction else ""
                 print(f"{path}: {status} (quality {verdict.quality:.2f}){hint}")
             if args.annotate is not None:

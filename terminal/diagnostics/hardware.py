@@ -334,6 +334,7 @@ def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
         "face": face is not None,
         "passed": verdict.passed,
         "failures": list(verdict.failures),
+        "advisories": list(verdict.advisories),
         "duty": duty,
         "face_luma": round(m.brightness, 1),
     }

@@ -76,7 +76,8 @@ def edc_report(records: list[ImageRecord], threshold: float) -> dict[str, Any]:
     for code in codes:
         margin = np.array([r.margins.get(code, np.inf) for r in faces])
         measures[code] = curve_of(margin)
-        rejected = np.array([code in r.failures for r in faces], bool)
+        # What the check rejects at its own (guidance) limit, whether or not it blocks a capture there.
+        rejected = np.array([code in r.failures or code in r.advisories for r in faces], bool)
         checks[code] = _effect(pairs, rejected, threshold, fmr, imp_i, imp_j)
         # The gate without this check: images whose only failure is this one come back.
         back = np.array([not r.passed and set(r.failures) == {code} for r in faces], bool)
@@ -85,8 +86,11 @@ def edc_report(records: list[ImageRecord], threshold: float) -> dict[str, Any]:
         imp_hit = without[imp_i] | without[imp_j] if imp_i.size else np.zeros(0, bool)
         w = {"rejected_images": int(without.sum()), "fnmr": _r(e.fnmr_kept), "fmr": fmr(~imp_hit)}
         checks[code]["gate_without_it"] = w
+        blocks = any(code in r.failures for r in faces)
         checks[code]["verdict"] = (
-            "no sole rejection"
+            "advisory (never blocks here)"
+            if not blocks and checks[code]["rejected_images"]
+            else "no sole rejection"
             if w["rejected_images"] == gate_effect["rejected_images"] and checks[code]["rejected_images"]
             else _verdict(checks[code], w, gate_fnmr, gate_fmr)
         )

@@ -42,6 +42,7 @@ class ImageRecord:
     quality: float
     margins: dict[str, float] = field(default_factory=dict)
     embedding: np.ndarray | None = None
+    advisories: list[str] = field(default_factory=list)
 
 
 def signed_margin(check: CheckResult) -> float:
@@ -117,6 +118,7 @@ def collect(
                 if c.value is not None and c.code not in (C.NO_FACE, C.MULTIPLE_FACES)
             },
         )
+        rec.advisories = list(v.advisories)
         if v.face is not None:
             rec.embedding = cached_embedding(embedder, image, v.face, cache)
         out.append(rec)

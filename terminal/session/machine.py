@@ -313,7 +313,7 @@ class VerificationSession:
             frame.image,
             verdict.face_box,
             verdict.face_luma,
-            uneven=C.UNEVEN_LIGHT in verdict.failures,
+            uneven=C.UNEVEN_LIGHT in verdict.reported,  # the light evens a face out whether or not it blocks
             metadata=frame.metadata,
         )
         if self._light_state.converged and self.timings.light_converged is None:
