@@ -59,6 +59,7 @@ FRAMING_CODES = frozenset({FACE_TOO_SMALL, FACE_TOO_CLOSE, FACE_OFF_CENTER})
 HOLD_STILL = "HOLD_STILL"
 LIGHT_FAULT = "LIGHT_FAULT"
 LIVENESS_BLINK = "LIVENESS_BLINK"
+LIVENESS_BLINK_TWICE = "LIVENESS_BLINK_TWICE"
 LIVENESS_TURN_LEFT = "LIVENESS_TURN_LEFT"
 LIVENESS_TURN_RIGHT = "LIVENESS_TURN_RIGHT"
 LIVENESS_FAILED = "LIVENESS_FAILED"
@@ -70,6 +71,7 @@ OTHER_CODES: tuple[str, ...] = (
     HOLD_STILL,
     LIGHT_FAULT,
     LIVENESS_BLINK,
+    LIVENESS_BLINK_TWICE,
     LIVENESS_TURN_LEFT,
     LIVENESS_TURN_RIGHT,
     LIVENESS_FAILED,
@@ -77,6 +79,9 @@ OTHER_CODES: tuple[str, ...] = (
     MATCH,
     NO_MATCH,
 )
+
+# The liveness prompts: shown (and spoken) the moment they are due, never held back by the debouncer.
+LIVENESS_PROMPTS = frozenset({LIVENESS_BLINK, LIVENESS_BLINK_TWICE, LIVENESS_TURN_LEFT, LIVENESS_TURN_RIGHT})
 
 
 def sort_codes(codes: list[str] | set[str] | tuple[str, ...]) -> list[str]:

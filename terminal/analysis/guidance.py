@@ -38,7 +38,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "UNSTEADY": {"id": "Tahan posisi sebentar", "en": "Hold still a moment"},
     "HOLD_STILL": {"id": "Tahan posisi", "en": "Hold still"},
     "LIGHT_FAULT": {"id": "Lampu bermasalah, silakan hubungi petugas", "en": "Light fault, please call staff"},
-    "LIVENESS_BLINK": {"id": "Silakan berkedip", "en": "Please blink"},
+    "LIVENESS_BLINK": {"id": "Silakan berkedip satu kali", "en": "Please blink once"},
+    "LIVENESS_BLINK_TWICE": {"id": "Silakan berkedip dua kali", "en": "Please blink twice"},
     "LIVENESS_TURN_LEFT": {"id": "Tolehkan kepala sedikit ke kiri", "en": "Turn your head slightly left"},
     "LIVENESS_TURN_RIGHT": {"id": "Tolehkan kepala sedikit ke kanan", "en": "Turn your head slightly right"},
     "LIVENESS_FAILED": {

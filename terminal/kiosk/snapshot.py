@@ -41,7 +41,9 @@ def session_view(session: VerificationSession, frame_t: float | None, langs: tup
         or (C.HOLD_STILL if verdict is not None and verdict.n_faces else C.NO_FACE)
     )
     live = session.liveness
-    prompt = live.instruction if live is not None and live.outcome == "running" and state == "liveness" else None
+    prompt = None  # the liveness band: only once the prompt is due (before it the member holds still)
+    if live is not None and live.outcome == "running" and state == "liveness" and live.prompted:
+        prompt = live.instruction
     remaining = None
     start = session.timings.start
     if start is not None and frame_t is not None:

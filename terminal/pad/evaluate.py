@@ -154,9 +154,11 @@ class PadEvaluator:
         finder: FaceFinder,
         backend: PadBackend,
         skip: tuple[str, ...] = (),
+        live_cfg: Config | None = None,
     ) -> None:
         self.cfg, self.root, self.matcher, self.finder, self.backend = cfg, root, matcher, finder, backend
         self.skip = skip
+        self.live_cfg = live_cfg or cfg  # recordings cannot answer a random prompt: live items may fix the plan
         self._refs: dict[str, Template] = {}
 
     def reference(self, identity: str) -> Template:
@@ -186,11 +188,12 @@ class PadEvaluator:
         from terminal.analysis.gate import QualityGate
         from terminal.session import SessionRequest, VerificationSession, run_session
 
-        gate = QualityGate.from_config(self.cfg, mode="video", skip=self.skip)
+        cfg = self.live_cfg if item.live else self.cfg
+        gate = QualityGate.from_config(cfg, mode="video", skip=self.skip)
         try:
             request = SessionRequest(f"eval-{item.kind}-{item.name}", self.reference(item.identity))
-            session = VerificationSession.from_config(self.cfg, request, gate, self.matcher, pad=self.backend)
-            rec = run_session(clip_source(item.path, self.cfg), session)
+            session = VerificationSession.from_config(cfg, request, gate, self.matcher, pad=self.backend)
+            rec = run_session(clip_source(item.path, cfg), session)
         finally:
             gate.close()
         return outcome_of(item, rec)
@@ -203,7 +206,13 @@ def outcome_of(item: Item, rec: dict[str, Any]) -> Outcome:
     accepted = rec["decision"] == "match"
     if item.live:
         accepted = rec["reason_code"] not in REFUSED  # BPCER counts only what liveness refused
-    detail = {"liveness_reason": live.get("reason"), "track_restarts": (live.get("track") or {}).get("restarts")}
+    detail = {
+        "liveness_reason": live.get("reason"),
+        "track_restarts": (live.get("track") or {}).get("restarts"),
+        "plan": live.get("plan"),
+        "prompt_delay_s": live.get("prompt_delay_s"),
+        "prompt_restarts": live.get("restarts"),
+    }
     return Outcome(
         item,
         accepted,

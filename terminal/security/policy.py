@@ -57,6 +57,13 @@ def weakened_settings(cfg: Config) -> list[str]:
         found.append("pad.threshold = 0: the PAD accepts every face (presentation-attack detection is off)")
     if cfg.session.seed is not None:
         found.append("session.seed is set: the liveness challenge is predictable (for tests and replays only)")
+    if cfg.session.plan is not None:
+        found.append("session.plan is set: the liveness challenge is fixed (for evaluating recordings only)")
+    elif cfg.session.blinks_min == cfg.session.blinks_max and not cfg.session.head_turn:
+        found.append(
+            f"session.blinks_min = blinks_max = {cfg.session.blinks_min} without head_turn: the number of blinks "
+            "asked is always the same (a recording that blinks so answers it)"
+        )
     return found
 
 

@@ -1,27 +1,38 @@
 """Liveness: an unpredictable active challenge (blinks, optional head turn) checked for the signature of a real face.
 
-The plan (number of blinks, turn side, order) is drawn from the operating system's CSPRNG (``secrets``), never
-from the request id; a test or a replay may fix ``[session] seed``. Each action must start no sooner than
-``response_min_s`` after its prompt and finish within ``challenge_time_s``. A blink counts only when the
-blendshapes close and reopen *and* the landmark geometry shows both eyes' lids sweeping (eyelids.py); a turn
-counts only when the landmarks no longer fit one homography (3-D parallax: a turned photo or screen still
-does). Everything runs on frame time and the landmarker's output; no image is kept here. Limits: docs/liveness.md.
+The plan (number of blinks, turn side, order) and the delay before the first prompt are drawn from the operating
+system's CSPRNG (plan.py), never from the request id. Until the prompt the member is asked to hold still; each
+action must start no sooner than ``response_min_s`` after its prompt and finish within ``challenge_time_s``. The
+blink prompt asks an exact number (blink.py): more or fewer blinks than asked prompt again, after a fresh delay,
+at most ``challenge_restarts`` times. A blink counts only when the blendshapes close and reopen *and* the
+landmark geometry shows both eyes' lids sweeping (eyelids.py); a turn counts only when the landmarks no longer
+fit one homography (3-D parallax: a turned photo or screen still does). Everything runs on frame time and the
+landmarker's output; no image is kept here. Limits: docs/liveness.md.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import secrets
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from terminal.analysis import codes as C
-from terminal.analysis.codes import LIVENESS_BLINK, LIVENESS_TURN_LEFT, LIVENESS_TURN_RIGHT
+from terminal.analysis.codes import LIVENESS_TURN_LEFT, LIVENESS_TURN_RIGHT
+from terminal.session.blink import BlinkChallenge
 from terminal.session.eyelids import RIGID_POINTS, EyelidDeformation
+from terminal.session.plan import (
+    FAILED,
+    PASSED,
+    RESTART,
+    RUNNING,
+    ChallengeResult,
+    challenge_plan,
+    plan_rng,
+    prompt_delay,
+    steps,
+)
 
 if TYPE_CHECKING:
     from terminal.analysis.landmarker import FaceObservation
@@ -29,113 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RUNNING, PASSED, FAILED = "running", "passed", "failed"
+__all__ = ["FAILED", "PASSED", "RESTART", "RUNNING", "BlinkChallenge", "LivenessCheck", "TurnChallenge"]
+__all__ += ["challenge_plan", "parallax"]
 # Gate failures a challenge frame may have: what a blink (or a turn) itself causes. Any other failure (off
 # centre, too small, a second face...) and the action under way does not count.
 BLINK_ALLOWED = frozenset({C.EYES_CLOSED, C.UNSTEADY, C.BLURRY})
 TURN_ALLOWED = BLINK_ALLOWED | {C.POSE_YAW, C.POSE_PITCH, C.POSE_ROLL}
-
-
-@dataclass
-class ChallengeResult:
-    """What one challenge saw: kind, outcome, when it started and ended, and its measured values."""
-
-    kind: str
-    outcome: str = RUNNING
-    started: float = 0.0
-    ended: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (numbers only, nothing biometric)."""
-        return {
-            "kind": self.kind,
-            "outcome": self.outcome,
-            "duration_s": None if self.ended is None else round(self.ended - self.started, 3),
-            **self.detail,
-        }
-
-
-class BlinkChallenge:
-    """Passes when both eyes close and reopen (blendshapes eyeBlinkLeft/Right) like real lids, in the window.
-
-    The closed threshold adapts to the member: at least ``close`` and at least ``rise`` above the open-eye
-    baseline (some faces read 0.25 with eyes open), so at least two open frames must come first. A blink the
-    eyelid geometry rejects (``lids``) is not counted; the member may blink again until the time limit.
-    """
-
-    code = LIVENESS_BLINK
-
-    def __init__(self, cfg: SessionConfig, t0: float, lids: EyelidDeformation | None = None) -> None:
-        self.cfg = cfg
-        self.lids = lids
-        self.result = ChallengeResult("blink", started=t0)
-        self._open_scores: list[float] = []
-        self._closed_at: float | None = None
-        self._peak = 0.0
-        self.rejected = 0
-
-    @property
-    def acting(self) -> bool:
-        """True while the eyes are closed (a blink is under way)."""
-        return self._closed_at is not None
-
-    def interrupt(self) -> None:
-        """A frame that failed the gate: a blink under way no longer counts."""
-        self._closed_at = None
-
-    def update(self, face: FaceObservation | None, t: float) -> str:
-        """Feed one frame; returns running, passed or failed."""
-        if self.result.outcome != RUNNING:
-            return self.result.outcome
-        if t - self.result.started > self.cfg.challenge_time_s:
-            why = "no blink within the time limit"
-            if self.rejected and self.lids is not None and self.lids.last:
-                why = f"blink not like a real one: {self.lids.last.get('why')}"
-            return self._end(FAILED, t, why)
-        if face is None or not face.blendshapes:
-            return RUNNING
-        score = min(face.blendshapes.get("eyeBlinkLeft", 0.0), face.blendshapes.get("eyeBlinkRight", 0.0))
-        self._peak = max(self._peak, score)
-        baseline = float(np.percentile(self._open_scores, 20)) if self._open_scores else None
-        if self._closed_at is None:
-            if (
-                baseline is not None
-                and len(self._open_scores) >= 2
-                and score >= max(self.cfg.blink_close, baseline + self.cfg.blink_rise)
-            ):
-                if t - self.result.started >= self.cfg.response_min_s:  # earlier is not an answer to the prompt
-                    self._closed_at = t
-            elif baseline is None or score < baseline + self.cfg.blink_rise:
-                self._open_scores.append(score)
-            return RUNNING
-        assert baseline is not None
-        if score <= baseline + self.cfg.blink_open_margin:
-            closed_at, self._closed_at = self._closed_at, None
-            if t - closed_at > self.cfg.blink_max_closed_s:
-                return RUNNING  # eyes were shut too long to be a blink: wait for a real one
-            if self.lids is not None and not self.lids.signature(closed_at, t):
-                self.rejected += 1
-                return RUNNING
-            self.result.detail["closed_s"] = round(t - closed_at, 3)
-            return self._end(PASSED, t, None)
-        return RUNNING
-
-    def _end(self, outcome: str, t: float, reason: str | None) -> str:
-        self.result.outcome, self.result.ended = outcome, t
-        base = float(np.percentile(self._open_scores, 20)) if self._open_scores else None
-        self.result.detail.update(
-            {
-                "baseline": None if base is None else round(base, 3),
-                "peak": round(self._peak, 3),
-                "rejected_blinks": self.rejected,
-            }
-        )
-        if self.lids is not None and self.lids.last is not None:
-            self.result.detail["signature"] = dict(self.lids.last)
-        if reason:
-            self.result.detail["reason"] = reason
-        return outcome
 
 
 def parallax(a: np.ndarray, b: np.ndarray) -> float:
@@ -172,6 +82,7 @@ class TurnChallenge:
         self._start_pts: np.ndarray | None = None
         self._best = 0.0
         self.acting = False
+        self.started = self.answered = False  # a turn is one movement: nothing to hold between its parts
 
     def interrupt(self) -> None:
         """A frame that failed the gate beyond the turn itself: nothing to undo (yaw is re-measured)."""
@@ -207,38 +118,57 @@ class TurnChallenge:
         return RUNNING
 
 
-def challenge_plan(cfg: SessionConfig, rng: random.Random | None = None) -> list[str]:
-    """The challenge sequence: ``blink`` n times and, when enabled, one ``left``/``right`` turn, in random order."""
-    rng = rng or (random.Random(cfg.seed) if cfg.seed is not None else secrets.SystemRandom())
-    plan = ["blink"] * rng.randint(cfg.blinks_min, max(cfg.blinks_min, cfg.blinks_max))
-    if cfg.head_turn:
-        plan.insert(rng.randint(0, len(plan)), rng.choice(("left", "right")))
-    return plan
-
-
 class LivenessCheck:
-    """Runs the planned challenges one after the other, with the eyelid geometry alongside."""
+    """Runs the planned prompts one after the other, after a random delay, with the eyelid geometry alongside.
+
+    A wrong answer (blink.py: more or fewer blinks than asked) prompts again: the same plan, a fresh delay, at
+    most ``challenge_restarts`` times. The asked number is kept on purpose: a recording of double blinks must
+    not get a second draw of the count (docs/liveness.md).
+    """
 
     def __init__(self, cfg: SessionConfig, t0: float, plan: list[str] | None = None, mirrored: bool = False) -> None:
         self.cfg = cfg
         self.t0 = t0
-        self.plan = plan if plan is not None else challenge_plan(cfg)
+        self._rng = plan_rng(cfg)
+        self.plan = plan if plan is not None else challenge_plan(cfg, self._rng)
+        self._steps = steps(self.plan)
         self._mirrored = mirrored
         self.passive = EyelidDeformation(cfg.passive_min_deformation, cfg.blink_min_partial) if cfg.passive else None
-        self.challenges: list[BlinkChallenge | TurnChallenge] = [self._make(self.plan[0], t0)]
+        self.challenges: list[BlinkChallenge | TurnChallenge] = []
+        self.delays: list[float] = []
+        self.restarts: list[str] = []
+        self._step = 0
+        self._t = t0
+        self.prompt_at = t0
+        self.restarted: str | None = None  # set on the frame a wrong answer restarted the prompts
         self.outcome = RUNNING
         self.reason: str | None = None
         self.ended: float | None = None
+        self._begin(t0)
 
-    def _make(self, kind: str, t: float) -> BlinkChallenge | TurnChallenge:
+    def _begin(self, t: float) -> None:
+        """(Re)start at the first prompt, after a delay from the CSPRNG."""
+        delay = prompt_delay(self.cfg, self._rng)
+        self.delays.append(round(delay, 3))
+        self.prompt_at = t + delay
+        self._step = 0
+        self.challenges.append(self._make(self._steps[0], self.prompt_at))
+
+    def _make(self, step: tuple[str, int], t: float) -> BlinkChallenge | TurnChallenge:
+        kind, count = step
         if kind == "blink":
-            return BlinkChallenge(self.cfg, t, self.passive)
+            return BlinkChallenge(self.cfg, t, self.passive, count)
         return TurnChallenge(self.cfg, t, kind, self._mirrored)
 
     @property
+    def prompted(self) -> bool:
+        """True once the current prompt is due (before it, the member is asked to hold still)."""
+        return self._t >= self.prompt_at
+
+    @property
     def instruction(self) -> str:
-        """The code of the challenge now running (the prompt shown to the member)."""
-        return self.challenges[-1].code
+        """The code shown to the member now: HOLD_STILL until the prompt, then the prompt of the running step."""
+        return self.challenges[-1].code if self.prompted else C.HOLD_STILL
 
     @property
     def allowed_failures(self) -> frozenset[str]:
@@ -247,26 +177,45 @@ class LivenessCheck:
 
     @property
     def acting(self) -> bool:
-        """True while the current action (eyes closed, head turning) is under way."""
-        return self.challenges[-1].acting
+        """True while an action is under way or counted (the identity frame before it is then fixed)."""
+        current = self.challenges[-1]
+        return current.acting or current.started or self._step > 0
+
+    @property
+    def answered(self) -> bool:
+        """True once the last prompt was answered (waiting out ``blink_gap_s`` for an extra blink)."""
+        return self._step == len(self._steps) - 1 and self.challenges[-1].answered
 
     def interrupt(self) -> None:
         """A frame failed the gate beyond what the action itself causes: the action under way does not count."""
         self.challenges[-1].interrupt()
 
     def update(self, face: FaceObservation | None, t: float) -> str:
-        """Feed one frame; returns running, passed or failed."""
+        """Feed one frame; returns running, passed or failed (a restart is ``restarted``, status running)."""
+        self.restarted = None
         if self.outcome != RUNNING:
             return self.outcome
+        self._t = t
         if self.passive is not None:
             self.passive.update(face, t)
         current = self.challenges[-1]
         status = current.update(face, t)
         if status == FAILED:
             return self._end(FAILED, t, current.result.detail.get("reason", current.result.kind))
+        if status == RESTART:
+            why = current.result.detail.get("reason", "wrong answer")
+            self.restarts.append(why)
+            if len(self.restarts) > self.cfg.challenge_restarts:
+                current.result.outcome = FAILED
+                return self._end(FAILED, t, f"blinks not as asked {len(self.restarts)} times: {why}")
+            log.info("liveness: prompt again (%s)", why)
+            self.restarted = why
+            self._begin(t)
+            return RUNNING
         if status == PASSED:
-            if len(self.challenges) < len(self.plan):
-                self.challenges.append(self._make(self.plan[len(self.challenges)], t))
+            if self._step + 1 < len(self._steps):
+                self._step += 1
+                self.challenges.append(self._make(self._steps[self._step], t))
                 return RUNNING
             return self._end(PASSED, t, None)
         return RUNNING
@@ -287,6 +236,8 @@ class LivenessCheck:
             "outcome": self.outcome if self.outcome != RUNNING else "not_finished",
             "reason": self.reason,
             "plan": list(self.plan),
+            "prompt_delay_s": list(self.delays),
+            "restarts": len(self.restarts),
             "duration_s": None if self.ended is None else round(self.ended - self.t0, 3),
             "challenges": [c.result.to_dict() for c in self.challenges],
             "passive": self.passive.to_dict() if self.passive is not None else None,

@@ -217,11 +217,15 @@ class VerificationSession:
         face = verdict.face if verdict.n_faces else None
         if verdict.passed and face is not None:
             self.best.offer(verdict.quality, t, frame.image, face)  # collect while waiting for the blink
-            self.live_face.offer(frame.image, face, t, self.liveness.acting, done=False)
+            self.live_face.offer(frame.image, face, t, self.liveness.acting, done=self.liveness.answered)
         if face is not None and not set(verdict.failures) <= self.liveness.allowed_failures:
             self.liveness.interrupt()  # e.g. an off-centre or too small face: its blink is not an answer
             face = None
         status = self.liveness.update(face, t)
+        if self.liveness.restarted is not None:  # more or fewer blinks than asked: prompt again, new frames
+            self.live_face.identity.reset()
+            self._emit_event({"type": "liveness", "event": "prompt_again", "reason": self.liveness.restarted})
+            self._say(C.HOLD_STILL, t, urgent=True)
         if status == FAILED:
             self.timings.mark("liveness_done", t)
             self._emit_event({"type": "liveness", "outcome": FAILED, "reason": self.liveness.reason})
@@ -237,7 +241,8 @@ class VerificationSession:
             self._capture_step(frame, verdict, self.steady.run >= self.steady.need, t, offered=True)
         else:
             loud = [c for c in verdict.failures if c not in _LIVENESS_QUIET]
-            self._say(loud[0] if loud else self.liveness.instruction, t)
+            code = loud[0] if loud else self.liveness.instruction
+            self._say(code, t, urgent=code in C.LIVENESS_PROMPTS)  # the prompt shows when it is due, not later
 
     def _start_capture(self, t: float) -> None:
         if self._capture_start is None:

@@ -76,7 +76,9 @@ class ChallengeReport(WireModel):
     __pydantic_extra__: dict[str, bool | int | float | str | dict[str, Any] | None] = Field(init=False)
 
     kind: Literal["blink", "turn_left", "turn_right"]
-    outcome: Literal["running", "passed", "failed"]
+    outcome: Literal["running", "passed", "failed", "restart"] = Field(
+        description="restart: more or fewer blinks than asked, the member was prompted again"
+    )
     duration_s: Seconds
 
 
@@ -116,6 +118,12 @@ class LivenessReport(WireModel):
     passive: dict[str, Any] | None
     plan: list[Literal["blink", "left", "right"]] | SkipJsonSchema[None] = Field(
         None, description="the challenge drawn from the CSPRNG, in order; absent when liveness never started"
+    )
+    prompt_delay_s: list[Annotated[float, Field(ge=0)]] | SkipJsonSchema[None] = Field(
+        None, description="delay before the first prompt of each try (CSPRNG); absent when liveness never started"
+    )
+    restarts: Count | SkipJsonSchema[None] = Field(
+        None, description="prompts repeated after more or fewer blinks than asked; absent when liveness never started"
     )
     pad: PadReport | None
     identity: IdentityReport | None

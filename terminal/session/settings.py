@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from terminal.config.base import Section
 
@@ -34,12 +34,22 @@ class SessionConfig(Section):
     face_lost_s: float = Field(1.5, gt=0, le=30, description="no face this long goes back to searching")
     # Liveness: active challenge
     challenge_time_s: float = Field(6.0, gt=0, le=60, description="time limit of each liveness challenge")
-    blinks_min: int = Field(1, ge=1, le=3, description="fewest blinks asked (the number is drawn from the CSPRNG)")
-    blinks_max: int = Field(
-        1, ge=1, le=3, description="most blinks asked (only at least that many are checked: docs/liveness.md)"
-    )
+    blinks_min: int = Field(1, ge=1, le=2, description="fewest blinks asked (the number is drawn from the CSPRNG)")
+    blinks_max: int = Field(2, ge=1, le=2, description="most blinks asked (the prompt says how many: once, twice)")
     head_turn: bool = Field(
         False, description="also ask for a head turn to a random side, at a random place in the plan"
+    )
+    prompt_delay_s: tuple[float, float] = Field(
+        (0.3, 1.2), description="[lo, hi]: the first prompt comes after a delay drawn from the CSPRNG in this range"
+    )
+    blink_gap_s: float = Field(
+        0.5, gt=0, le=3, description="blinks closer than this are one run; the run must hold exactly the asked number"
+    )
+    challenge_restarts: int = Field(
+        2, ge=0, le=5, description="more or fewer blinks than asked prompt again this often, then LIVENESS_FAILED"
+    )
+    plan: tuple[Literal["blink", "left", "right"], ...] | None = Field(
+        None, min_length=1, description="fixed challenge plan (evaluating recordings only; None: drawn from the CSPRNG)"
     )
     response_min_s: float = Field(
         0.15, ge=0, le=2, description="an action starting sooner than this after its prompt is not an answer"
@@ -81,3 +91,11 @@ class SessionConfig(Section):
     # Result record
     include_embedding: bool = Field(False, description="privacy: put the fused probe embedding in the result record")
     keep_guidance: int = Field(50, ge=0, le=1000, description="at most this many guidance events in the result record")
+
+    @field_validator("prompt_delay_s")
+    @classmethod
+    def _delay_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = v
+        if not 0 <= lo <= hi <= 10:
+            raise ValueError(f"prompt_delay_s must be [lo, hi] with 0 <= lo <= hi <= 10 seconds, got {list(v)}")
+        return v

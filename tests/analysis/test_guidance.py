@@ -26,8 +26,10 @@ def test_priority_is_complete_and_unique() -> None:
 def test_message_defaults_to_indonesian_and_knows_the_fixed_phrases() -> None:
     assert message("HOLD_STILL") == "Tahan posisi"
     assert message("HOLD_STILL", "en") == "Hold still"
-    assert message("LIVENESS_BLINK") == "Silakan berkedip"
-    assert message("LIVENESS_BLINK", "en") == "Please blink"
+    assert message("LIVENESS_BLINK") == "Silakan berkedip satu kali"
+    assert message("LIVENESS_BLINK", "en") == "Please blink once"
+    assert message("LIVENESS_BLINK_TWICE") == "Silakan berkedip dua kali"
+    assert message("LIVENESS_BLINK_TWICE", "en") == "Please blink twice"
     assert message("NOT_A_CODE") == "NOT_A_CODE"
 
 

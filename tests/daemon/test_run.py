@@ -92,6 +92,8 @@ def write_config(tmp: Path, broker: Mosquitto, source: Path, keep_images: bool =
         'pin_factory = "mock"',
         "[session]",
         "timeout_s = 20.0",
+        'plan = ["blink"]',  # a recording answers the one blink it shows, prompted at once (not a random plan)
+        "prompt_delay_s = [0.0, 0.0]",
     ]
     for k, v in extra.items():
         lines.append(f"{k} = {v}")

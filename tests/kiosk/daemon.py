@@ -97,7 +97,8 @@ def kiosk_config(
         },
         "security": {"central_public_keys": f'["{central_pub(tmp)}"]'},
         "light": {"pin_factory": '"mock"'},
-        "session": {"timeout_s": "30.0", "challenge_time_s": "12.0"},
+        # A recording answers the one blink it shows, prompted at once (it cannot answer a random plan).
+        "session": {"timeout_s": "30.0", "challenge_time_s": "12.0", "plan": '["blink"]', "prompt_delay_s": "[0, 0]"},
         "kiosk": {"enabled": "true", "port": str(port), "support_phone": '"175"', "result_hold_s": "4.0"},
         "daemon": {"walkup_cooldown_s": "8.0"},
     }

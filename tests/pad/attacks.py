@@ -211,15 +211,19 @@ def screen_warped_blink(ident: Identity, seed: int = 0, seconds: float = SECONDS
     return _screen(ident, lambda t, i: c if _blinking(t) else o, seed, seconds)
 
 
-def _accomplice(ident: Identity, other: Identity, seed: int, offset: float, seconds: float) -> list[Frame]:
-    """Victim's print, 0.5 s of empty view, an accomplice's real blink (shifted by ``offset`` of the width), print."""
+def _accomplice(
+    ident: Identity, other: Identity, seed: int, offset: float, seconds: float, back_s: float | None = None
+) -> list[Frame]:
+    """Victim's print, 0.5 s of empty view, an accomplice's real blink (shifted by ``offset`` of the width), print
+    (from 3.7 s, or ``back_s`` after the accomplice's blink)."""
     p = media.paper_margin(media.print_texture(ident.frame(ident.open_idx), np.random.default_rng(seed)))
     canvas = _canvas(ident)
     H, W = canvas.shape[:2]
     start = max(0, other.closed_idx - int(0.8 * other.fps))
+    back = 3.7 if back_s is None else 2.0 + (other.closed_idx - start) / other.fps + back_s
 
     def render(t: float, i: int) -> np.ndarray:
-        if t < 1.5 or t >= 3.7:
+        if t < 1.5 or t >= back:
             return media.hold(p, canvas, t, 1.1)
         if t < 2.0:
             return canvas
@@ -241,6 +245,12 @@ def accomplice_offcentre(ident: Identity, seed: int = 0, seconds: float = SECOND
 def accomplice_centred(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
     """The accomplice blinks centred (passing the gate), between two showings of the victim's print."""
     return _accomplice(ident, _next(ident), seed, 0.0, seconds)
+
+
+def accomplice_swap(ident: Identity, back_s: float, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
+    """Not in ATTACKS (bench_pad.py --swap): the centred accomplice blinks and the victim's print is back
+    ``back_s`` later, inside the quiet after the answer (the case a longer liveness once let through)."""
+    return _accomplice(ident, _next(ident), seed, 0.0, seconds, back_s)
 
 
 def _next(ident: Identity) -> Identity:

@@ -25,7 +25,10 @@ from tests.session.conftest import session_config
 
 pytestmark = pytest.mark.slow  # whole sessions per attack kind (~3 s each): CI runs them, the fast loop does not
 
-CFG = session_config(challenge_time_s=3.0)
+# The attacker-knows-the-plan case, the easiest for an attack: one blink, prompted after the shortest delay (the
+# random plan over many draws: bench/bench_pad.py, docs/liveness.md). Fixed so that every run tests the same.
+CFG = session_config(challenge_time_s=3.0, plan=("blink",), prompt_delay_s=(0.3, 0.3))
+TWICE = session_config(challenge_time_s=3.0, seed=0)  # seed 0 draws two blinks after 0.98 s
 SECONDS = 4.0
 
 
@@ -36,16 +39,16 @@ def matcher() -> Matcher:
 
 
 @pytest.fixture(scope="module")
-def run(matcher: Matcher, still_finder: FaceFinder) -> Iterator[Callable[[str, list[Frame]], dict[str, Any]]]:
+def run(matcher: Matcher, still_finder: FaceFinder) -> Iterator[Callable[..., dict[str, Any]]]:
     """Run one whole session of ``frames`` against the victim ``name``'s reference; returns the record."""
     gate = QualityGate.from_config(CFG, mode="video")
     refs: dict[str, Any] = {}
 
-    def go(name: str, frames: list[Frame]) -> dict[str, Any]:
+    def go(name: str, frames: list[Frame], cfg: Any = CFG) -> dict[str, Any]:
         ident = next(i for i in identities() if i.name == name)
         if name not in refs:
             refs[name] = enroll_images([ident.ref], matcher, still_finder)[0]
-        session = VerificationSession.from_config(CFG, SessionRequest(f"attack-{name}", refs[name]), gate, matcher)
+        session = VerificationSession.from_config(cfg, SessionRequest(f"attack-{name}", refs[name]), gate, matcher)
         for f in frames:
             if session.feed(f):
                 break
@@ -60,7 +63,7 @@ def run(matcher: Matcher, still_finder: FaceFinder) -> Iterator[Callable[[str, l
 
 
 @pytest.mark.parametrize("kind", sorted(ATTACKS))
-def test_attack_is_not_accepted(kind: str, run: Callable[[str, list[Frame]], dict[str, Any]]) -> None:
+def test_attack_is_not_accepted(kind: str, run: Callable[..., dict[str, Any]]) -> None:
     ids = identities()
     ident = ids[sorted(ATTACKS).index(kind) % len(ids)]
     rec = run(ident.name, ATTACKS[kind](ident, seed=1, seconds=SECONDS))
@@ -80,3 +83,13 @@ def test_attack_is_not_accepted(kind: str, run: Callable[[str, list[Frame]], dic
         assert live["track"]["restarts"] >= 1
     elif kind == "screen_replay":  # real blinks: only the passive PAD layer can refuse a replay
         assert rec["reason_code"] == "LIVENESS_FAILED" and live["pad"]["passed"] is False, live
+
+
+@pytest.mark.parametrize("kind", ["accomplice_centred", "screen_replay"])
+def test_attack_is_not_accepted_when_asked_to_blink_twice(kind: str, run: Callable[..., dict[str, Any]]) -> None:
+    """The two kinds with real blinks, under a drawn plan of two blinks after a delay."""
+    ids = identities()
+    ident = ids[sorted(ATTACKS).index(kind) % len(ids)]
+    rec = run(ident.name, ATTACKS[kind](ident, seed=1, seconds=SECONDS), TWICE)
+    assert rec["liveness"]["plan"] == ["blink", "blink"]
+    assert rec["decision"] != "match", (kind, rec["reason_code"], rec["liveness"])

@@ -32,8 +32,15 @@ def pad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_evaluate_pad_json(pad_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["evaluate", "pad", str(pad_dir), "--json"]) == 0
+    # The recording blinks at 0.1, 0.6 and 2.1 s: it answers one blink prompted at once (a fixed plan: a
+    # recording cannot answer a random one), while the attack stills keep the random default plan.
+    args = ["evaluate", "pad", str(pad_dir), "--json", "--live-plan", "blink", "--live-delay", "0"]
+    assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
+    assert out["plans"] == {
+        "attack": "1-2 blinks (CSPRNG), prompt delay 0.3-1.2 s",
+        "live": "fixed blink, prompt delay 0 s",
+    }
     assert out["apcer"] == {
         "print": {"n": 1, "accepted": 0, "apcer": 0.0},
         "replay": {"n": 2, "accepted": 0, "apcer": 0.0},
@@ -46,8 +53,9 @@ def test_evaluate_pad_json(pad_dir: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_evaluate_pad_text(pad_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["evaluate", "pad", str(pad_dir)]) == 0
+    assert main(["evaluate", "pad", str(pad_dir), "--live-plan", "blink", "--live-delay", "0", "--seed", "3"]) == 0
     out = capsys.readouterr().out
+    assert "plans: attacks 1-2 blinks (seed 3), prompt delay 0.3-1.2 s; live fixed blink, prompt delay 0 s" in out
     assert "worst-case APCER 0.0%" in out and "BPCER 0.0%" in out and "replay" in out
 
 

@@ -55,6 +55,8 @@ def test_a_reload_cannot_switch_signed_commands_off(tmp_path: Path) -> None:
         ("[pad]\nenabled = false\n", "pad.enabled = false"),
         ("[pad]\nthreshold = 0.0\n", "pad.threshold = 0"),
         ("[session]\nseed = 7\n", "session.seed"),
+        ('[session]\nplan = ["blink"]\n', "session.plan"),
+        ("[session]\nblinks_max = 1\n", "the number of blinks asked is always the same"),
     ],
 )
 def test_weakened_liveness_is_warned_at_check_and_reload(

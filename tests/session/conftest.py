@@ -24,6 +24,9 @@ YALE_SKIP = ("OCCLUDED_GLASSES",)
 # sirius fp16 on the shared sample: 0.36 % false accepts at 0.45, no false rejects up to 0.50 (PROVENANCE.md).
 # Fixed here so the tests do not depend on whichever calibration is shipped.
 TEST_THRESHOLD = 0.45
+# A recording cannot answer a random prompt: live clips run with the plan their recording answers (one blink,
+# prompted at once), stated in each test; attacks keep the random default plan (1-2 blinks after 0.3-1.2 s).
+RECORDED = {"plan": ("blink",), "prompt_delay_s": (0.0, 0.0)}
 
 
 def session_config(pad: dict[str, Any] | None = None, **session: Any) -> Config:

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.slow  # whole verification sessions through the CLI
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config with the test threshold and gpiozero's mock pins."""
     p = tmp_path_factory.mktemp("cfg") / "config.toml"
-    p.write_text('[matching]\nthreshold = 0.45\n[light]\npin_factory = "mock"\n')
+    # A recording answers the one blink it shows, prompted at once (it cannot answer a random plan).
+    session = '[session]\nplan = ["blink"]\nprompt_delay_s = [0.0, 0.0]\n'
+    p.write_text('[matching]\nthreshold = 0.45\n[light]\npin_factory = "mock"\n' + session)
     return p
 
 
@@ -60,7 +62,7 @@ def test_verify_source_text_photo_attack(cli_config: Path, tmp_path: Path, capsy
     rec = write_recording(photo_attack(yale(4, "normal"), 6.5), tmp_path / "photo")
     assert main(verify(cli_config, f"replay:{rec}")) == 3
     out = capsys.readouterr().out
-    assert "Silakan berkedip" in out and "(Please blink)" in out
+    assert "Silakan berkedip satu kali" in out and "(Please blink once)" in out
     assert out.strip().splitlines()[-1].startswith("failed LIVENESS_FAILED")
 
 

@@ -156,5 +156,5 @@ def test_blink_before_the_response_window_is_not_an_answer() -> None:
     early = BlinkChallenge(cfg, 0.0)  # a blink 0.1 s after the prompt: a prepared video, not an answer
     assert [early.update(f(b), i / 30) for i, b in enumerate([0.1, 0.1, 0.1, 0.7, 0.1])][-1] == RUNNING
     late = BlinkChallenge(cfg, 0.0)
-    seq = [0.1] * 12 + [0.7, 0.7, 0.1]  # closes at 0.4 s
+    seq = [0.1] * 12 + [0.7, 0.7] + [0.1] * 16  # closes at 0.4 s, then no other blink for blink_gap_s
     assert [late.update(f(b), i / 30) for i, b in enumerate(seq)][-1] == PASSED

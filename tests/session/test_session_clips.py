@@ -24,7 +24,7 @@ from terminal.matching.probe import FaceFinder
 from terminal.session import State, VerificationSession, run_session
 from terminal.session.schema import validate_result
 from tests.session.clips import live_frames, photo_attack, two_photo_attack, video_frames, write_recording, yale
-from tests.session.conftest import session_config
+from tests.session.conftest import RECORDED, session_config
 from tests.support.shared import data
 
 pytestmark = pytest.mark.slow  # whole sessions on recorded clips with the real models (seconds each)
@@ -47,7 +47,8 @@ def feed_all(session: VerificationSession, frames: list[Frame]) -> dict[str, Any
 @pytest.mark.parametrize("subject", [1, 4, 8])
 def test_swaying_photo_fails_liveness(make_session: MakeSession, yale_ref: Callable[[int], Any], subject: int) -> None:
     session, events = make_session(yale_ref(subject))
-    rec = feed_all(session, photo_attack(yale(subject, "normal"), 7.0, seed=subject))
+    # 8.5 s: the steady run, the random prompt delay (at most 1.2 s) and the whole 6 s window
+    rec = feed_all(session, photo_attack(yale(subject, "normal"), 8.5, seed=subject))
     assert rec["decision"] == "failed"
     assert rec["reason_code"] == C.LIVENESS_FAILED
     assert rec["liveness"]["outcome"] == "failed"
@@ -59,7 +60,9 @@ def test_swaying_photo_fails_liveness(make_session: MakeSession, yale_ref: Calla
 def test_spliced_open_closed_photos_are_an_attack(make_session: MakeSession, yale_ref: Callable[[int], Any]) -> None:
     """The old 'live' clip (open-eyed photo, closed-eyed photo spliced in) is the two-photo attack."""
     session, _ = make_session(yale_ref(4))
-    rec = feed_all(session, two_photo_attack(yale(4, "normal"), yale(4, "sleepy"), 7.0, blinks=(1.0, 2.5, 4.0)))
+    # Under the random plan (8.5 s: the steady run, a prompt delay up to 1.2 s and the whole 6 s window).
+    frames = two_photo_attack(yale(4, "normal"), yale(4, "sleepy"), 8.5, blinks=(1.0, 2.5, 4.0, 5.5))
+    rec = feed_all(session, frames)
     assert rec["decision"] == "failed" and rec["reason_code"] == C.LIVENESS_FAILED, rec["liveness"]
     blink = rec["liveness"]["challenges"][0]
     assert blink["rejected_blinks"] >= 2  # each swap closed the blendshapes but not like real lids
@@ -75,7 +78,7 @@ def live_ref(matcher: Matcher, finder: FaceFinder, clip: str) -> Any:
 def test_real_live_clip_is_live_and_matches(
     make_session: MakeSession, matcher: Matcher, finder: FaceFinder, clip: str
 ) -> None:
-    session, events = make_session(live_ref(matcher, finder, clip), skip=())
+    session, events = make_session(live_ref(matcher, finder, clip), config=session_config(**RECORDED), skip=())
     rec = feed_all(session, live_frames(clip))
     assert rec["decision"] == "match", rec
     live = rec["liveness"]
@@ -92,7 +95,8 @@ def test_real_live_clip_is_live_and_matches(
 
 
 def test_other_person_does_not_match(make_session: MakeSession, matcher: Matcher, finder: FaceFinder) -> None:
-    session, _ = make_session(live_ref(matcher, finder, "fsw_manikamakam_data1"), skip=())
+    ref = live_ref(matcher, finder, "fsw_manikamakam_data1")
+    session, _ = make_session(ref, config=session_config(**RECORDED), skip=())
     rec = feed_all(session, live_frames("fsw_bernard3073_data2"))
     assert rec["decision"] == "no_match"
     assert rec["score"] < rec["threshold"]
@@ -112,7 +116,7 @@ def test_blink_selfie_video_is_live(
         cv2.imwrite(str(p), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
         refs.append(p)
     template = enroll_images(refs, matcher, finder)[0]
-    session, _ = make_session(template, skip=())
+    session, _ = make_session(template, config=session_config(**RECORDED), skip=())
     rec = feed_all(session, frames)
     assert rec["liveness"]["outcome"] == "passed", rec["liveness"]
     assert rec["decision"] == "match", rec
@@ -125,7 +129,7 @@ def test_dark_start_light_converges_then_matches(
     clip = live_frames("clm_franck")  # real video, blinks at 2.1 s: the light has converged by then
     # The simulated scene re-renders the frames (dimmed, re-lit, re-noised); MiniFASNet scores that synthetic
     # pipeline as an attack (fused 0.17, measured), so PAD is off here: this test is about the light.
-    cfg = session_config(pad={"enabled": False})
+    cfg = session_config(pad={"enabled": False}, **RECORDED)
     with LightDevices.from_config(cfg.light, pin_factory=mock_factory()) as devices:
         src = SimSource([f.image for f in clip], ambient=0.03, devices=devices, fps=24.0, max_frames=len(clip))
         light = LightController(cfg.light, devices, camera=src, fps=24.0)
@@ -176,8 +180,8 @@ def test_replay_is_deterministic(
     rec_dir = write_recording(live_frames("fsw_bernard3073_data2"), tmp_path / "r")
     out = []
     ref = yale_ref(8)  # any reference: the decision (no_match) must be the same both times
-    for _ in range(2):
-        session, events = make_session(ref, skip=())
+    for _ in range(2):  # the plan fixed: a random plan would (rightly) make the two runs differ
+        session, events = make_session(ref, config=session_config(**RECORDED), skip=())
         rec = run_session(open_source(f"replay:{rec_dir}", cfg.camera), session)
         out.append((rec, events))
     (a, ea), (b, eb) = out
@@ -201,7 +205,32 @@ def test_cancel_and_include_embedding(
     assert session.feed(frames[11]) is True  # feeding a finished session is harmless
     session.cancel("again")  # and cancelling it again changes nothing
     assert session.result["reason"] == "operator pressed stop"
-    c = session_config(include_embedding=True)
+    c = session_config(include_embedding=True, **RECORDED)
     s2, _ = make_session(live_ref(matcher, finder, "fsw_manikamakam_data1"), config=c, skip=())
     rec = feed_all(s2, live_frames("fsw_manikamakam_data1"))
     assert rec["decision"] == "match" and len(rec["embedding"]) == 128
+
+
+@pytest.mark.parametrize("seed", [0, 1])  # seed 0 draws two blinks, seed 1 one blink (both with a delay)
+def test_a_recording_that_blinks_every_half_second_answers_no_plan(
+    make_session: MakeSession, matcher: Matcher, finder: FaceFinder, tmp_path: Path, seed: int
+) -> None:
+    """A real blink (blink_selfie frames 11-13) looped every 0.5 s: each run holds more blinks than asked."""
+    import cv2
+
+    loop = video_frames("blink_selfie", 6, 18, fps=23.9)
+    frames = [Frame(loop[i % len(loop)].image, i / 23.9, i) for i in range(round(12 * 23.9))]
+    refs = []
+    for i, f in enumerate(video_frames("blink_selfie", 205, 235, fps=23.9)[::10]):
+        p = tmp_path / f"ref{i}.png"
+        cv2.imwrite(str(p), cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+        refs.append(p)
+    session, events = make_session(enroll_images(refs, matcher, finder)[0], config=session_config(seed=seed), skip=())
+    rec = feed_all(session, frames)
+    live = rec["liveness"]
+    assert rec["decision"] == "failed" and rec["reason_code"] == C.LIVENESS_FAILED, (rec["reason_code"], live)
+    assert live["plan"] == (["blink", "blink"] if seed == 0 else ["blink"])
+    assert live["restarts"] == 3 and "not as asked 3 times" in live["reason"], live
+    assert sum(e.get("event") == "prompt_again" for e in events if e["type"] == "liveness") == 2
+    shown = [e["code"] for e in events if e["type"] == "guidance"]
+    assert shown.count(C.LIVENESS_BLINK_TWICE if seed == 0 else C.LIVENESS_BLINK) == 3  # prompted three times

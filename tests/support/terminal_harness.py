@@ -231,6 +231,9 @@ require_signed_commands = false
 pin_factory = "mock"
 [session]
 timeout_s = 20.0
+# a recording answers the one blink it shows, prompted at once (it cannot answer a random plan)
+plan = ["blink"]
+prompt_delay_s = [0.0, 0.0]
 [daemon]
 command_wait_s = 20.0
 diagnose_min_interval_s = 2.0

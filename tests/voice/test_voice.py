@@ -28,7 +28,7 @@ def require_tools() -> None:
 
 
 def test_prompt_texts() -> None:
-    assert prompt_text("LIVENESS_BLINK") == "Silakan berkedip"
+    assert prompt_text("LIVENESS_BLINK") == "Silakan berkedip satu kali"
     assert prompt_text("RESULT_TIMEOUT+TOO_DARK") == "Waktu habis. Wajah terlalu gelap"
     assert prompt_text("RESULT_NO_MATCH", "en") == "Face did not match, please ask staff"
     assert "RESULT_MATCH" in codes() and "TOO_DARK" in codes() and "SCREEN_IDLE" not in codes()

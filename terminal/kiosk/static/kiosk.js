@@ -30,6 +30,7 @@
     OCCLUDED_FACE: ["face", "pulse"], EYES_CLOSED: ["eye", "pulse"], TOO_DARK: ["light", "pulse"],
     TOO_BRIGHT: ["light", "pulse"], UNEVEN_LIGHT: ["light", "pulse"], BLURRY: ["hand", ""], UNSTEADY: ["hand", ""],
     HOLD_STILL: ["hand", ""], LIGHT_FAULT: ["warn", ""], LIVENESS_BLINK: ["blink", "pulse"],
+    LIVENESS_BLINK_TWICE: ["blink", "pulse"],
     LIVENESS_TURN_LEFT: ["turn", "nudge"], LIVENESS_TURN_RIGHT: ["turn", "nudge"], LIVENESS_FAILED: ["cross", "bad"],
     CAPTURED: ["check", "ok"], MATCH: ["check", "ok"], NO_MATCH: ["cross", "bad"], RESULT_MATCH: ["check", "ok"],
     RESULT_NO_MATCH: ["cross", "bad"], RESULT_FAILED: ["cross", "bad"], RESULT_TIMEOUT: ["clock", "bad"],
