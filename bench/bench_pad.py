@@ -116,6 +116,108 @@ def parallax_figures(root: Path) -> None:
         print("parallax print_tilted", clip.name, run(list(open_source(f"replay:{clip}"))))
 
 
+def chance_figures(k: int) -> dict[str, dict[str, float]]:
+    """How often a fixed recording answers the default random challenge (the challenge layer alone: no gate, no PAD).
+
+    Each recording is looped (as a screen replay would show it) and its per-frame landmarks are fed to a fresh
+    ``LivenessCheck`` with the default plan and prompt delay from the CSPRNG, starting at a uniformly random
+    point of the loop (an attacker cannot know when the prompt comes), ``k`` times per recording.
+    """
+    import secrets
+
+    from terminal.session.liveness import FAILED, PASSED, LivenessCheck
+    from terminal.session.settings import SessionConfig
+
+    lm = FaceLandmarker(mode="video")
+    t_next = 0.0
+
+    def observe(frames: list) -> tuple[list, float]:
+        nonlocal t_next
+        obs = []
+        for f in frames:
+            faces = lm.detect(f.image, timestamp_s=t_next + f.timestamp)
+            obs.append(faces[0] if faces else None)
+        dt = frames[1].timestamp - frames[0].timestamp
+        t_next += len(frames) * dt + 1.0
+        return obs, dt
+
+    selfie = [f for f in selfie_windows((0,), 334)[0][1]]
+    recordings = {f"loop of live clip {n}": live_clip(n) for n in LIVE_CLIPS}
+    recordings["blink_selfie frames 0-99 looped"] = selfie[:100]
+    # One real blink (frames 11-13) looped every 12 frames (0.5 s): a spam-blinking recording.
+    recordings["spam: one real blink looped every 0.5 s"] = selfie[6:18]
+    recordings["spam: one real blink looped every 0.75 s"] = selfie[4:22]
+    cfg = SessionConfig()
+    rng = secrets.SystemRandom()
+    out: dict[str, dict[str, float]] = {}
+    for name, frames in recordings.items():
+        obs, dt = observe(frames)
+        passed = {1: [0, 0], 2: [0, 0]}
+        for _ in range(k):
+            check, start = LivenessCheck(cfg, 0.0), rng.randrange(len(obs))
+            status, i = "running", 0
+            while status not in (PASSED, FAILED) and i < round(30 / dt):
+                status = check.update(obs[(start + i) % len(obs)], i * dt)
+                i += 1
+            n = len(check.plan)
+            passed[n][0] += status == PASSED
+            passed[n][1] += 1
+        total = passed[1][0] + passed[2][0]
+        out[name] = {
+            "answered": round(total / k, 3),
+            "answered_1_blink_plan": round(passed[1][0] / max(passed[1][1], 1), 3),
+            "answered_2_blink_plan": round(passed[2][0] / max(passed[2][1], 1), 3),
+            "draws": k,
+        }
+        print(f"chance {name}: {out[name]}", flush=True)
+    lm.close()
+    return out
+
+
+def swap_figures(delay: float, backs: tuple[float, ...] = (0.1, 0.3, 0.5)) -> list[dict]:
+    """The accomplice swap (tests/pad/attacks.py accomplice_swap) with the attacker knowing the plan (one blink,
+    prompted after ``delay``) and the tracker's jump limit lifted (a perfectly aligned swap); PAD off, so that
+    only the binding of the challenge to the capture (identity, capture timing) stands against it."""
+    from terminal.analysis.gate import QualityGate
+    from terminal.matching.enroll import enroll_images
+    from terminal.matching.factory import build_matcher
+    from terminal.matching.probe import make_finder
+    from terminal.session import SessionRequest, VerificationSession
+    from tests.pad.attacks import accomplice_swap
+
+    session = {"plan": ["blink"], "prompt_delay_s": [delay, delay], "track_jump": 5.0}
+    cfg = config_from_dict({"session": session, "pad": {"enabled": False}})
+    matcher, finder = build_matcher(cfg), make_finder(cfg, use_gate=False, strict=False)
+    rows = []
+    for back in backs:
+        for ident in identities():
+            ref = enroll_images([ident.ref], matcher, finder)[0]
+            gate = QualityGate.from_config(cfg, mode="video")
+            s = VerificationSession.from_config(cfg, SessionRequest("swap", ref), gate, matcher)
+            for frame in accomplice_swap(ident, back):
+                if s.feed(frame):
+                    break
+            else:
+                s.end_of_source()
+            gate.close()
+            assert s.result is not None
+            rec = s.result
+            live = rec["liveness"]
+            rows.append(
+                {
+                    "back_s": back,
+                    "victim": ident.name,
+                    "decision": rec["decision"],
+                    "reason_code": rec["reason_code"],
+                    "liveness_reason": live.get("reason"),
+                    "identity_cosine": (live.get("identity") or {}).get("cosine"),
+                }
+            )
+            print(f"swap {json.dumps(rows[-1])}", flush=True)
+    finder.close()
+    return rows
+
+
 def main() -> None:
     """Build, evaluate, print the figures."""
     ap = argparse.ArgumentParser()
@@ -123,15 +225,47 @@ def main() -> None:
     ap.add_argument("--ids", type=int, default=5, help="identities per attack kind (at least 4)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--parallax", action="store_true", help="only the head-turn parallax figures")
+    ap.add_argument("--chance", type=int, default=0, help="only: K draws of fixed recordings vs the random plan")
+    ap.add_argument(
+        "--live-plan", default="blink", help="fixed plan of the live recordings (they cannot answer a random one)"
+    )
+    ap.add_argument("--live-delay", type=float, default=0.0, help="fixed prompt delay of the live recordings (s)")
+    ap.add_argument("--seed", type=int, default=None, help="seed of the attacks' plan draws (default: CSPRNG)")
+    ap.add_argument("--attack-plan", default=None, help="fixed plan of the attacks (the attacker-knows-the-plan case)")
+    ap.add_argument("--attack-delay", type=float, default=None, help="fixed prompt delay of the attacks (s)")
+    ap.add_argument("--kinds", default="", help="only these attack kinds, comma-separated (default: all)")
+    ap.add_argument("--swap", type=float, default=None, help="only: the accomplice swap, prompt delay S (s)")
     args = ap.parse_args()
-    cfg = config_from_dict({})
+    if args.swap is not None:
+        rows = swap_figures(args.swap)
+        print(json.dumps({"accepted": sum(r["decision"] == "match" for r in rows), "n": len(rows)}))
+        return
+    if args.chance:
+        print(json.dumps(chance_figures(args.chance)))
+        return
+    from terminal.cli.evaluate_pad import _plan_text, split_configs
+
+    cfg, live_cfg = split_configs(config_from_dict({}), args.live_plan, args.live_delay, args.seed)
+    if args.attack_plan or args.attack_delay is not None:  # the attacker-knows-the-plan case
+        cfg = split_configs(cfg, args.attack_plan, args.attack_delay, None)[1]
+    print(f"plans: attacks {_plan_text(cfg)}; live {_plan_text(live_cfg)}", flush=True)
     t0 = time.time()
     build(args.dir, args.ids)
     if args.parallax:
         parallax_figures(args.dir)
         return
     built = time.time() - t0
-    outcomes = evaluate_dir(cfg, args.dir, [])
+    root = args.dir
+    if args.kinds:
+        root = Path(f"/tmp/pad_subset_{'_'.join(sorted(args.kinds.split(',')))}")
+        (root / "attack").mkdir(parents=True, exist_ok=True)
+        for name in ("live", "ref"):
+            if not (root / name).exists():
+                (root / name).symlink_to(args.dir / name)
+        for kind in args.kinds.split(","):
+            if not (root / "attack" / kind).exists():
+                (root / "attack" / kind).symlink_to(args.dir / "attack" / kind)
+    outcomes = evaluate_dir(cfg, root, [], live_cfg=live_cfg)
     from terminal.pad.evaluate import summarise
 
     summary = summarise(outcomes)
