@@ -64,10 +64,11 @@ def framing(cfg: QualityConfig, skip: Set[str], face: FaceObservation, n: int, w
 def pose(cfg: QualityConfig, skip: Set[str], face: FaceObservation) -> list[CheckResult]:
     """Yaw, pitch and roll within +-their limits (degrees)."""
     out = []
+    yaw, pitch, roll, _ = cfg.capture_limits()
     for code, angle, limit, wider in (
-        (C.POSE_YAW, face.yaw, cfg.max_yaw_deg, cfg.capture_max_yaw_deg),
-        (C.POSE_PITCH, face.pitch, cfg.max_pitch_deg, cfg.capture_max_pitch_deg),
-        (C.POSE_ROLL, face.roll, cfg.max_roll_deg, cfg.capture_max_roll_deg),
+        (C.POSE_YAW, face.yaw, cfg.max_yaw_deg, yaw),
+        (C.POSE_PITCH, face.pitch, cfg.max_pitch_deg, pitch),
+        (C.POSE_ROLL, face.roll, cfg.max_roll_deg, roll),
     ):
         if code not in skip:
             out.append(capture_limited(check(code, angle, -limit, limit), -wider, wider))
@@ -106,7 +107,7 @@ def light(
         out.append(res)
     if C.UNEVEN_LIGHT not in skip:
         res = check(C.UNEVEN_LIGHT, measures.light_balance(crop), cfg.min_light_balance, None)
-        out.append(capture_limited(res, cfg.capture_min_light_balance, None))
+        out.append(capture_limited(res, cfg.capture_limits()[3], None))
     return out
 
 

@@ -69,14 +69,15 @@ def summarise(samples: Iterable[Sample]) -> dict[str, Any]:
 
     ``correct`` = the expected code is among the codes the gate reported (blocking or advisory: the label asks
     whether the check *sees* the condition); ``rejected`` = the image was blocked for any reason; ok ``passed``
-    = not blocked.
+    = not blocked, ``advised`` = an advisory code was reported on it (a false alarm the member is not told).
     """
     per: dict[str, dict[str, int]] = {}
-    ok = {"n": 0, "passed": 0}
+    ok = {"n": 0, "passed": 0, "advised": 0}
     for s in samples:
         if s.expected == OK_FOLDER:
             ok["n"] += 1
             ok["passed"] += int(s.verdict.passed)
+            ok["advised"] += int(bool(s.verdict.advisories))  # passed, but an advisory code was reported
             continue
         row = per.setdefault(s.expected, {"n": 0, "correct": 0, "rejected": 0})
         row["n"] += 1
@@ -100,7 +101,10 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{code:<18}{r['n']:>5}{r['correct']:>9}{r['correct'] / r['n']:>7.2f}{r['rejected']:>10}")
     ok = report["ok"]
     if ok["n"]:
-        lines.append(f"{'ok (passed)':<18}{ok['n']:>5}{ok['passed']:>9}{ok['passed'] / ok['n']:>7.2f}")
+        lines.append(
+            f"{'ok (passed)':<18}{ok['n']:>5}{ok['passed']:>9}{ok['passed'] / ok['n']:>7.2f}"
+            f"{'advisory on ' + str(ok.get('advised', 0)):>22}"
+        )
     s = report["summary"]
     macro = "-" if s["correct_rate_macro"] is None else f"{s['correct_rate_macro']:.3f}"
     okr = "-" if s["ok_pass_rate"] is None else f"{s['ok_pass_rate']:.3f}"

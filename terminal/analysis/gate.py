@@ -29,16 +29,25 @@ log = logging.getLogger(__name__)
 
 # How much smaller the close-probe makes the frame: a face that fills it then covers about half of it.
 PROBE_SHRINK = 0.5
-# A landmarker "face" lying this much inside a larger face's box is part of that face (an eye region meshed
-# as a face on small images), not a second person: a real second face beside the member overlaps far less.
+# On still images the landmarker sometimes meshes part of a face (an eye region of a small ORL image) as a second
+# face inside the first. Such a "face" lies almost wholly inside the larger box and is much smaller: under a
+# third of its eye distance (ORL: 0.26; another person's face held up inside the face box, hostile review:
+# 0.40-0.45, still counted). A small photo held up the same way would be dropped too, so in streams (the
+# terminal's sessions) every face counts.
 NESTED_FACE = 0.8
+NESTED_EYE_SHARE = 0.33
 
 
-def count_faces(faces: list[FaceObservation]) -> int:
-    """Faces that are not nested inside a larger one (largest first, as the landmarker lists them)."""
+def count_faces(faces: list[FaceObservation], still: bool = True) -> int:
+    """Faces in ``faces``; on a ``still`` image, not those nested in a larger one (see NESTED_FACE)."""
+    if not still:
+        return len(faces)
     kept: list[FaceObservation] = []
     for face in sorted(faces, key=lambda f: -(f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1])):
-        if all(containment(face.bbox, k.bbox) < NESTED_FACE for k in kept):
+        if all(
+            containment(face.bbox, k.bbox) < NESTED_FACE or face.inter_eye_px >= NESTED_EYE_SHARE * k.inter_eye_px
+            for k in kept
+        ):
             kept.append(face)
     return len(kept)
 
@@ -143,7 +152,7 @@ class QualityGate:
         if not faces:
             self._steady.reset()
             return self._no_face(image_rgb, timestamp_s)
-        n = count_faces(faces)
+        n = count_faces(faces, still=timestamp_s is None)
         if n <= self.config.max_faces:
             n = max(n, self._tiled_faces(image_rgb, timestamp_s))
         return self._analyze_faces(image_rgb, faces, n, timestamp_s)
@@ -209,7 +218,7 @@ class QualityGate:
                     # The landmarker confirmed the detection on a crop: judge that face like any other (its
                     # steadiness is not tracked: a face seen only now and then has no motion history).
                     n = max(
-                        count_faces(look.faces),
+                        count_faces(look.faces, still=timestamp_s is None),
                         len(distinct(look.detections, self.config.min_profile_score)),
                         self._tiled_faces(image_rgb, timestamp_s),
                     )
@@ -223,7 +232,10 @@ class QualityGate:
                 )
                 if faces:
                     return self._analyze_faces(
-                        image_rgb, faces, max(count_faces(faces), self._tiled_faces(image_rgb, timestamp_s)), None
+                        image_rgb,
+                        faces,
+                        max(count_faces(faces, still=timestamp_s is None), self._tiled_faces(image_rgb, timestamp_s)),
+                        None,
                     )
                 results += checks.unmeshed(
                     self.config, self.skip, look.detections, self._tiled_faces(image_rgb, timestamp_s)
@@ -333,9 +345,12 @@ class QualityGate:
         ]
         m = float(np.mean(margins)) if margins else 0.0
         passed = not failures
-        if passed:
-            # An advisory failure lowers the score, so the best-frame choice prefers a frame without one.
-            quality = 0.5 + 0.5 * m * (1.0 - len(advisories) / max(len(results), 1))
+        if passed and not advisories:
+            quality = 0.5 + 0.5 * m
+        elif passed:
+            # Below every clean frame (>= 0.5): the best-frame choice takes a frame with an advisory code (eyes
+            # half shut) only when no clean frame came.
+            quality = 0.5 * (0.5 + 0.5 * m)
         else:
             ok_share = sum(r.passed for r in results) / max(len(results), 1)
             quality = 0.5 * m * ok_share if face is not None else 0.0

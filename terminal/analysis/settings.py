@@ -7,9 +7,13 @@ from pydantic import Field, model_validator
 from terminal.analysis import codes as C
 from terminal.config.base import Section
 
-# What may never be advisory: without exactly one face nothing else is measured, and the liveness binding
-# (one tracked face from challenge to capture) relies on a second face stopping the capture.
-NEVER_ADVISORY = frozenset({C.NO_FACE, C.MULTIPLE_FACES})
+# Codes that may be made advisory. Not: presence and framing (nothing else is judged without them; the liveness
+# binding relies on one face), glasses and occlusion (a covered face is how a mask attack looks), pose (its
+# capture_max_*_deg limits say where it blocks).
+ADVISABLE = frozenset({C.EYES_CLOSED, C.BLURRY, C.TOO_BRIGHT, C.TOO_DARK, C.UNEVEN_LIGHT})
+# Capture limits when unset: the wider of these and the reporting limit (so an older config that widened a
+# reporting limit still starts).
+CAPTURE_DEFAULTS = {"yaw": 25.0, "pitch": 20.0, "roll": 12.0, "light_balance": 0.45}
 
 
 class QualityConfig(Section):
@@ -78,17 +82,18 @@ class QualityConfig(Section):
     # What blocks a capture (evaluate edc/match): beyond the limits above a check is reported and counted in
     # the labels; it blocks the capture only beyond these wider limits, where it costs matching.
     advisory: list[str] = Field(
-        default_factory=lambda: [C.EYES_CLOSED, C.BLURRY, C.TOO_BRIGHT],
-        description="codes that are reported but never block a capture (evaluate edc: they cost matching nothing)",
+        default_factory=lambda: [C.EYES_CLOSED],
+        description="codes reported but never blocking a capture (allowed: EYES_CLOSED, BLURRY, TOO_BRIGHT, "
+        "TOO_DARK, UNEVEN_LIGHT; docs/quality.md)",
     )
-    capture_max_yaw_deg: float = Field(
-        25.0, gt=0, le=90, description="POSE_YAW blocks a capture only beyond this (advisory from max_yaw_deg)"
+    capture_max_yaw_deg: float | None = Field(
+        None, gt=0, le=90, description="POSE_YAW blocks a capture only beyond this (unset: max(max_yaw_deg, 25))"
     )
-    capture_max_pitch_deg: float = Field(
-        20.0, gt=0, le=90, description="POSE_PITCH blocks a capture only beyond this (advisory from max_pitch_deg)"
+    capture_max_pitch_deg: float | None = Field(
+        None, gt=0, le=90, description="POSE_PITCH blocks a capture only beyond this (unset: max(max_pitch_deg, 20))"
     )
-    capture_max_roll_deg: float = Field(
-        12.0, gt=0, le=90, description="POSE_ROLL blocks a capture only beyond this (advisory from max_roll_deg)"
+    capture_max_roll_deg: float | None = Field(
+        None, gt=0, le=90, description="POSE_ROLL blocks a capture only beyond this (unset: max(max_roll_deg, 12))"
     )
     # Eyes
     min_eye_openness: float = Field(
@@ -129,11 +134,11 @@ class QualityConfig(Section):
     min_light_balance: float = Field(
         0.6, gt=0, le=1, description="UNEVEN_LIGHT when darker face half / brighter face half is below this"
     )
-    capture_min_light_balance: float = Field(
-        0.45,
+    capture_min_light_balance: float | None = Field(
+        None,
         gt=0,
         le=1,
-        description="UNEVEN_LIGHT blocks a capture only below this (advisory from min_light_balance)",
+        description="UNEVEN_LIGHT blocks a capture only below this (unset: min(min_light_balance, 0.45))",
     )
     dark_frame_luma: float = Field(
         35.0, ge=0, le=255, description="a frame with no face and mean luma below this is TOO_DARK"
@@ -149,26 +154,40 @@ class QualityConfig(Section):
         1.5, gt=0, description="UNSTEADY above this landmark speed, in inter-eye distances per second"
     )
 
+    def capture_limits(self) -> tuple[float, float, float, float]:
+        """The effective (yaw, pitch, roll, light balance) capture limits: set values, else the defaults widened
+        to the reporting limits."""
+        d = CAPTURE_DEFAULTS
+        return (
+            self.capture_max_yaw_deg if self.capture_max_yaw_deg is not None else max(self.max_yaw_deg, d["yaw"]),
+            self.capture_max_pitch_deg
+            if self.capture_max_pitch_deg is not None
+            else max(self.max_pitch_deg, d["pitch"]),
+            self.capture_max_roll_deg if self.capture_max_roll_deg is not None else max(self.max_roll_deg, d["roll"]),
+            self.capture_min_light_balance
+            if self.capture_min_light_balance is not None
+            else min(self.min_light_balance, d["light_balance"]),
+        )
+
     @model_validator(mode="after")
     def _check_capture_limits(self) -> QualityConfig:
         unknown = sorted(set(self.advisory) - C.GATE_CODES)
         if unknown:
             raise ValueError(f"advisory: unknown reason code(s) {', '.join(unknown)}")
-        never = sorted(set(self.advisory) & NEVER_ADVISORY)
-        if never:
-            raise ValueError(f"advisory: {', '.join(never)} always blocks a capture")
-        for key, guide, wider in (
-            ("capture_max_yaw_deg", self.max_yaw_deg, self.capture_max_yaw_deg >= self.max_yaw_deg),
-            ("capture_max_pitch_deg", self.max_pitch_deg, self.capture_max_pitch_deg >= self.max_pitch_deg),
-            ("capture_max_roll_deg", self.max_roll_deg, self.capture_max_roll_deg >= self.max_roll_deg),
-            (
-                "capture_min_light_balance",
-                self.min_light_balance,
-                self.capture_min_light_balance <= self.min_light_balance,
-            ),
+        barred = sorted(set(self.advisory) - ADVISABLE)
+        if barred:
+            raise ValueError(
+                f"advisory: {', '.join(barred)} always blocks a capture (allowed: {', '.join(sorted(ADVISABLE))})"
+            )
+        if len(set(self.advisory)) != len(self.advisory):
+            raise ValueError("advisory: a code is listed twice")
+        for key, guide, narrower in (
+            ("capture_max_yaw_deg", self.max_yaw_deg, lambda v: v < self.max_yaw_deg),
+            ("capture_max_pitch_deg", self.max_pitch_deg, lambda v: v < self.max_pitch_deg),
+            ("capture_max_roll_deg", self.max_roll_deg, lambda v: v < self.max_roll_deg),
+            ("capture_min_light_balance", self.min_light_balance, lambda v: v > self.min_light_balance),
         ):
-            if not wider:
-                raise ValueError(
-                    f"{key} ({getattr(self, key)}) must be at least as wide as its guidance limit ({guide})"
-                )
+            value = getattr(self, key)
+            if value is not None and narrower(value):
+                raise ValueError(f"{key} ({value}) must be at least as wide as its reporting limit ({guide})")
         return self

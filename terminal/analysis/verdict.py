@@ -30,7 +30,8 @@ class CheckResult:
             "value": None if self.value is None else round(float(self.value), 4),
             "limits": list(self.limits),
             "passed": self.passed,
-            "blocking": self.blocking,
+            # Only a failed check blocks or not; null on a passed one (no decision to record).
+            "blocking": None if self.passed else self.blocking,
         }
 
 
@@ -52,6 +53,11 @@ class Verdict:
     face_box: tuple[int, int, int, int] | None = None
     face_luma: float | None = None
     advisories: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Passed with no advisory either: the frames PAD, the identity check and references are taken from."""
+        return self.passed and not self.advisories
 
     @property
     def reported(self) -> list[str]:

@@ -46,6 +46,7 @@ class FoundFace:
             out["gate"] = {
                 "passed": self.verdict.passed,
                 "failures": list(self.verdict.failures),
+                "advisories": list(self.verdict.advisories),
                 "instruction": self.verdict.instruction,
                 "quality": round(float(self.verdict.quality), 4),
             }
@@ -55,8 +56,10 @@ class FoundFace:
 class FaceFinder:
     """Runs the gate (when given) or the landmarker on one image and picks the face to embed.
 
-    ``strict``: more than one face is refused (MULTIPLE_FACES), as at the terminal; evaluation over identity
-    folders sets it off and takes the largest face.
+    ``strict``: more than one face is refused (MULTIPLE_FACES), as at the terminal, and an advisory gate code
+    (e.g. closed eyes) refuses the image too: a reference is used for every later verification of the member,
+    so it must be clean. Evaluation over identity folders sets it off: the largest face is taken and advisory
+    codes do not block, as in a session's capture.
     """
 
     def __init__(self, landmarker: FaceLandmarker, gate: QualityGate | None = None, strict: bool = True) -> None:
@@ -71,6 +74,8 @@ class FaceFinder:
             verdict = self.gate.analyze(image_rgb)
             if not verdict.passed:
                 return FoundFace(None, list(verdict.failures) or [C.NO_FACE], verdict.n_faces, verdict)
+            if self.strict and verdict.advisories:
+                return FoundFace(None, list(verdict.advisories), verdict.n_faces, verdict)
             if verdict.face is None:  # a passing verdict always has a face; guard anyway, never embed nothing
                 return FoundFace(None, [C.NO_FACE], verdict.n_faces, verdict)
             if self.strict and verdict.n_faces > 1:

@@ -217,7 +217,8 @@ class VerificationSession:
         face = verdict.face if verdict.n_faces else None
         if verdict.passed and face is not None:
             self.best.offer(verdict.quality, t, frame.image, face)  # collect while waiting for the blink
-            self.live_face.offer(frame.image, face, t, self.liveness.acting, done=self.liveness.answered)
+            if verdict.clean:  # PAD and the identity check take no frame with an advisory code (eyes closing)
+                self.live_face.offer(frame.image, face, t, self.liveness.acting, done=self.liveness.answered)
         if face is not None and not set(verdict.failures) <= self.liveness.allowed_failures:
             self.liveness.interrupt()  # e.g. an off-centre or too small face: its blink is not an answer
             face = None
@@ -235,7 +236,7 @@ class VerificationSession:
         elif status == PASSED:
             self.timings.mark("liveness_done", t)
             self._emit_event({"type": "liveness", "outcome": PASSED, "reason": None})
-            if verdict.passed and face is not None:
+            if verdict.clean and face is not None:
                 self.live_face.identity.offer(frame.image, face, t, acting=False, done=True)
             self._start_capture(t)
             self._capture_step(frame, verdict, self.steady.run >= self.steady.need, t, offered=True)
@@ -253,7 +254,7 @@ class VerificationSession:
         face = verdict.face if verdict.n_faces else None
         if verdict.passed and face is not None and not offered:
             self.best.offer(verdict.quality, t, frame.image, face)
-            if self.liveness is not None:
+            if self.liveness is not None and verdict.clean:
                 self.live_face.offer(frame.image, face, t, acting=False, done=True)
         enough = self.best.seen >= self.cfg.capture_frames and steady
         waited = self._capture_start is not None and t - self._capture_start >= self.cfg.capture_max_s

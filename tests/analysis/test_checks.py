@@ -91,8 +91,8 @@ def test_derived_darkening_and_brightening(gate: QualityGate) -> None:
     img = good().astype(np.float32)
     dark = np.clip(img * 0.15, 0, 255).astype(np.uint8)
     bright = np.clip(img * 2.6 + 40, 0, 255).astype(np.uint8)
-    assert "TOO_DARK" in gate.analyze(dark).reported
-    assert "TOO_BRIGHT" in gate.analyze(bright).reported
+    assert "TOO_DARK" in gate.analyze(dark).failures
+    assert "TOO_BRIGHT" in gate.analyze(bright).failures
     assert gate.analyze(np.clip(img * 1.1, 0, 255).astype(np.uint8)).passed
 
 
@@ -102,14 +102,14 @@ def test_derived_half_shadow_is_uneven_light(gate: QualityGate) -> None:
     assert v.face is not None
     mid = int(v.face.center[0])
     img[:, :mid] = (img[:, :mid].astype(np.float32) * 0.3).astype(np.uint8)
-    assert "UNEVEN_LIGHT" in gate.analyze(img).reported
+    assert "UNEVEN_LIGHT" in gate.analyze(img).failures  # 30% on one half: below the capture limit 0.45, it blocks
 
 
 def test_derived_motion_blur_fails_and_mild_smoothing_passes(gate: QualityGate) -> None:
     img = good()
     kernel = np.zeros((15, 15), np.float32)
     kernel[7, :] = 1 / 15
-    assert "BLURRY" in gate.analyze(cv2.filter2D(img, -1, kernel)).reported
+    assert "BLURRY" in gate.analyze(cv2.filter2D(img, -1, kernel)).failures
     assert gate.analyze(cv2.GaussianBlur(img, (3, 3), 0.5)).check("BLURRY").passed  # type: ignore[union-attr]
 
 
@@ -143,7 +143,7 @@ def test_small_sharp_face_is_not_judged_on_its_enlargement(gate: QualityGate) ->
     assert v.passed, v.failures
     kernel = np.zeros((5, 5), np.float32)
     kernel[2, :] = 1 / 5
-    assert "BLURRY" in gate.analyze(cv2.filter2D(img, -1, kernel)).reported
+    assert "BLURRY" in gate.analyze(cv2.filter2D(img, -1, kernel)).failures
 
 
 def test_pasted_second_face_is_multiple_faces(gate: QualityGate) -> None:

@@ -69,7 +69,7 @@ def test_cli_evaluate_quality_json(tmp_path: Path, capsys: pytest.CaptureFixture
     )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ok"] == {"n": 1, "passed": 1}
+    assert out["ok"] == {"n": 1, "passed": 1, "advised": 0}
     # Seen (correct) but advisory: closed eyes cost matching nothing (evaluate edc), so the image is not blocked.
     assert out["per_condition"]["EYES_CLOSED"] == {"n": 1, "correct": 1, "rejected": 0}
     assert out["summary"]["correct_rate_macro"] == 1.0
