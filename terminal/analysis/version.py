@@ -12,4 +12,6 @@ from __future__ import annotations
 # 2026-12-02.3: a check either blocks a capture or is advisory (reported, counted in the labels, not blocking):
 # EYES_CLOSED, BLURRY, TOO_BRIGHT advisory; pose and light balance block only beyond wider capture limits
 # (yaw 25, pitch 20, roll 12 deg, balance 0.45); a face nested inside a larger one is not a second face.
-GATE_VERSION = "2026-12-02.3"
+# 2026-12-02.4 (hostile review): only EYES_CLOSED advisory by default (blur and over-exposure cost matching on
+# frontal faces and let a blurred screen replay through); nested faces dropped on stills only, under 1/3 the eyes.
+GATE_VERSION = "2026-12-02.4"
