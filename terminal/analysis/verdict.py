@@ -55,6 +55,12 @@ class Verdict:
     advisories: list[str] = field(default_factory=list)
 
     @property
+    def sharpness(self) -> float | None:
+        """The BLURRY check's value (directional re-blur ratio; higher is sharper), None if it did not run."""
+        check = self.check("BLURRY")
+        return None if check is None or check.value is None else float(check.value)
+
+    @property
     def clean(self) -> bool:
         """Passed with no advisory either: the frames PAD, the identity check and references are taken from."""
         return self.passed and not self.advisories

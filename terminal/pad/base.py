@@ -37,18 +37,30 @@ class PadBackend(ABC):
 class PadFusion:
     """Scores up to ``frames`` gate-passing frames of one tracked face (one in ``every``) and fuses them (mean)."""
 
-    def __init__(self, backend: PadBackend, threshold: float, frames: int = 6, every: int = 3) -> None:
+    def __init__(
+        self, backend: PadBackend, threshold: float, frames: int = 6, every: int = 3, min_sharpness: float = 0.0
+    ) -> None:
         self.backend = backend
         self.threshold = threshold
         self.max_frames = frames
         self.every = max(1, every)
+        self.min_sharpness = min_sharpness
         self.scores: list[float] = []
+        self.soft = 0  # gate-passing frames too soft to score
         self._box = StableBox()
         self._offered = 0
 
-    def offer(self, image_rgb: np.ndarray, face: FaceObservation) -> bool:
-        """Consider one gate-passing frame; True if it was scored."""
+    def offer(self, image_rgb: np.ndarray, face: FaceObservation, sharpness: float | None = None) -> bool:
+        """Consider one gate-passing frame (``sharpness``: the gate's BLURRY value); True if it was scored.
+
+        A frame softer than ``min_sharpness`` is not scored: a screen replay blurred just enough to pass the
+        gate's BLURRY check hides the moire and pixel texture the model looks for (a defocused replay of a live
+        clip scored 0.975, live). With no sharp frame at all the session is refused, not passed.
+        """
         box = self._box.update(face)  # keep the box history even on frames that are not scored
+        if sharpness is not None and sharpness < self.min_sharpness:
+            self.soft += 1
+            return False
         self._offered += 1
         if self.full or (self._offered - 1) % self.every:
             return False
@@ -60,6 +72,7 @@ class PadFusion:
         self.scores.clear()
         self._box.reset()
         self._offered = 0
+        self.soft = 0
 
     @property
     def full(self) -> bool:
@@ -85,5 +98,6 @@ class PadFusion:
             "score": None if s is None else round(s, 4),
             "threshold": round(self.threshold, 4),
             "frames": len(self.scores),
+            "soft_frames": self.soft,
             "passed": self.passed,
         }

@@ -30,5 +30,12 @@ class PadConfig(Section):
     every: int = Field(
         3, ge=1, le=30, description="score one passing frame in this many (spreads the cost and the views)"
     )
+    min_sharpness: float = Field(
+        1.15,
+        ge=0,
+        le=5,
+        description="score only frames at least this sharp (the gate's BLURRY measure): defocus hides the screen "
+        "texture PAD looks for (docs/liveness.md); 0 scores every gate-passing frame",
+    )
     runtime: Literal["auto", "litert", "tflite"] = Field("auto", description="TFLite runtime of the PAD models")
     threads: int = Field(1, ge=1, le=8, description="interpreter threads per PAD model")

@@ -48,10 +48,19 @@ class LiveFace:
             self.pad.reset()
         self.identity.reset()
 
-    def offer(self, image: np.ndarray, face: FaceObservation, t: float, acting: bool, done: bool) -> None:
-        """A gate-passing frame of the tracked face: PAD may score it; it may be a before/after challenge frame."""
+    def offer(
+        self,
+        image: np.ndarray,
+        face: FaceObservation,
+        t: float,
+        acting: bool,
+        done: bool,
+        sharpness: float | None = None,
+    ) -> None:
+        """A gate-passing frame of the tracked face: PAD may score it (if sharp enough); it may be a
+        before/after challenge frame."""
         if self.pad is not None:
-            self.pad.offer(image, face)
+            self.pad.offer(image, face, sharpness)
         self.identity.offer(image, face, t, acting, done)
 
     def pad_reason(self) -> str | None:
@@ -59,6 +68,8 @@ class LiveFace:
         if self.pad is None or self.pad.passed:
             return None
         score = self.pad.score
+        if score is None and self.pad.soft:
+            return f"presentation attack check had no frame sharp enough to score ({self.pad.soft} too soft)"
         if score is None:
             return "presentation attack check had no frame to score"
         return f"presentation attack suspected (PAD score {score:.3f} < {self.pad.threshold:.3f})"

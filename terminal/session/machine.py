@@ -218,7 +218,9 @@ class VerificationSession:
         if verdict.passed and face is not None:
             self.best.offer(verdict.quality, t, frame.image, face)  # collect while waiting for the blink
             if verdict.clean:  # PAD and the identity check take no frame with an advisory code (eyes closing)
-                self.live_face.offer(frame.image, face, t, self.liveness.acting, done=self.liveness.answered)
+                self.live_face.offer(
+                    frame.image, face, t, self.liveness.acting, done=self.liveness.answered, sharpness=verdict.sharpness
+                )
         if face is not None and not set(verdict.failures) <= self.liveness.allowed_failures:
             self.liveness.interrupt()  # e.g. an off-centre or too small face: its blink is not an answer
             face = None
@@ -255,7 +257,7 @@ class VerificationSession:
         if verdict.passed and face is not None and not offered:
             self.best.offer(verdict.quality, t, frame.image, face)
             if self.liveness is not None and verdict.clean:
-                self.live_face.offer(frame.image, face, t, acting=False, done=True)
+                self.live_face.offer(frame.image, face, t, acting=False, done=True, sharpness=verdict.sharpness)
         enough = self.best.seen >= self.cfg.capture_frames and steady
         waited = self._capture_start is not None and t - self._capture_start >= self.cfg.capture_max_s
         if len(self.best) and (enough or waited):

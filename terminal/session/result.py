@@ -89,6 +89,9 @@ class PadReport(WireModel):
     score: float | None = Field(description="mean live probability over the scored frames (null: none scored)")
     threshold: float = Field(description="calibrated threshold (`terminal calibrate pad`); below it: LIVENESS_FAILED")
     frames: Count
+    soft_frames: Count | None = Field(
+        None, description="gate-passing frames too soft for PAD to score ([pad] min_sharpness); absent in older records"
+    )
     passed: bool
 
 

@@ -8,6 +8,7 @@ images are read from ../shared at run time; bench/bench_pad.py caches the frames
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from tests.support.shared import data
 
 FPS = 24.0
 SECONDS = 7.5  # enough for the steady run plus the whole challenge window (6 s)
+DEFOCUS_SIGMA = 2.0  # screen_replay_defocused: the blur a hostile review found PAD scores as live (0.975)
 BLINK_TIMES = (1.0, 2.5, 4.0, 5.5)
 
 
@@ -205,6 +207,15 @@ def screen_replay(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> l
     return _screen(ident, lambda t, i: ident.frame(int(t * ident.fps) % n), seed, seconds)
 
 
+def screen_replay_defocused(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
+    """The screen replay with the camera defocused (Gaussian, sigma 2 px): soft enough to hide the screen's texture
+    from PAD, just sharp enough for some identities to pass the gate's BLURRY check (hostile review)."""
+    return [
+        dataclasses.replace(f, image=cv2.GaussianBlur(f.image, (0, 0), DEFOCUS_SIGMA))
+        for f in screen_replay(ident, seed, seconds)
+    ]
+
+
 def screen_warped_blink(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
     """The eyelid-warped photo shown on a screen."""
     o, c = _warped_pair(ident)
@@ -269,5 +280,6 @@ ATTACKS: dict[str, Callable[..., list[Frame]]] = {
     "accomplice_centred": accomplice_centred,
     "two_photos": two_photos,
     "screen_replay": screen_replay,
+    "screen_replay_defocused": screen_replay_defocused,
     "screen_warped_blink": screen_warped_blink,
 }

@@ -83,6 +83,21 @@ def test_attack_is_not_accepted(kind: str, run: Callable[..., dict[str, Any]]) -
         assert live["track"]["restarts"] >= 1
     elif kind == "screen_replay":  # real blinks: only the passive PAD layer can refuse a replay
         assert rec["reason_code"] == "LIVENESS_FAILED" and live["pad"]["passed"] is False, live
+    elif kind == "screen_replay_defocused":  # too soft for PAD to score: refused, or never past the gate
+        assert rec["reason_code"] in ("LIVENESS_FAILED", "SOURCE_ENDED"), live
+
+
+@pytest.mark.slow
+def test_defocused_replay_is_refused_for_every_identity(run: Callable[..., dict[str, Any]]) -> None:
+    """Hostile review: the member's own clip on a screen, the camera defocused (sigma 2) so PAD saw no screen
+    texture and scored it live (0.975 on fsw_bernard3073_data2). PAD now scores only sharp frames."""
+    for ident in identities():
+        rec = run(ident.name, ATTACKS["screen_replay_defocused"](ident, seed=1, seconds=SECONDS))
+        live = rec["liveness"]
+        assert rec["decision"] != "match", (ident.name, rec["reason_code"], live)
+        pad = live["pad"]
+        if rec["reason_code"] == "LIVENESS_FAILED" and pad is not None and not pad["passed"]:
+            assert pad["frames"] == 0 or pad["score"] < pad["threshold"], pad
 
 
 @pytest.mark.parametrize("kind", ["accomplice_centred", "screen_replay"])
