@@ -335,6 +335,8 @@ def write_snapshot(cfg: Config, hw: Hardware, path: Path) -> CheckResult:
         "passed": verdict.passed,
         "failures": list(verdict.failures),
         "advisories": list(verdict.advisories),
+        # PAD scores only frames at least [pad] min_sharpness sharp: a technician checks the lens against it.
+        "sharpness": None if verdict.sharpness is None else round(verdict.sharpness, 3),
         "duty": duty,
         "face_luma": round(m.brightness, 1),
     }

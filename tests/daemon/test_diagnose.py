@@ -82,6 +82,9 @@ def test_diagnose_json_passes_on_healthy_terminal(
     assert checks["mqtt"]["details"]["brokers"][0]["puback_ok"] is True
     assert checks["outbox"]["details"]["depth"] == 0
     assert snap.read_bytes()[:2] == b"\xff\xd8" and checks["snapshot"]["details"]["face"] is True
+    snap_details = checks["snapshot"]["details"]
+    assert isinstance(snap_details["advisories"], list)
+    assert isinstance(snap_details["sharpness"], float) and snap_details["sharpness"] > 0.5  # PAD's min_sharpness
 
 
 def test_replay_camera_cannot_pass_the_light_test(tmp_path: Path) -> None:

@@ -116,9 +116,58 @@ def test_fusion_scores_one_frame_in_n_and_decides() -> None:
     scored = [fusion.offer(img, face) for _ in range(9)]
     assert scored == [True, False, False, True, False, False, False, False, False]  # full after 2
     assert fusion.score == pytest.approx(0.8) and fusion.passed
-    assert fusion.to_dict() == {"model": "fixed", "score": 0.8, "threshold": 0.65, "frames": 2, "passed": True}
+    assert fusion.to_dict() == {
+        "model": "fixed",
+        "score": 0.8,
+        "threshold": 0.65,
+        "frames": 2,
+        "soft_frames": 0,
+        "passed": True,
+    }
     fusion.reset()
     assert fusion.score is None and not fusion.passed
+
+
+def test_fusion_scores_no_frame_softer_than_min_sharpness() -> None:
+    """A defocused screen hides its texture from PAD: soft frames are counted, never scored (hostile review)."""
+
+    class Live(PadBackend):
+        name = "live"
+
+        def score(self, image_rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+            return 0.99  # what the model said of a defocused replay
+
+    face = observation_from_pixels(
+        np.random.default_rng(2).uniform(50, 150, (478, 3)).astype(np.float32), {}, np.eye(4)
+    )
+    img = np.zeros((200, 200, 3), np.uint8)
+    fusion = PadFusion(Live(), threshold=0.9, frames=3, every=1, min_sharpness=1.15)
+    assert [fusion.offer(img, face, sharpness=s) for s in (1.09, 1.12, 1.149)] == [False, False, False]
+    assert fusion.score is None and not fusion.passed and fusion.soft == 3
+    assert fusion.offer(img, face, sharpness=1.15) and fusion.offer(img, face, sharpness=None)  # None: not measured
+    assert fusion.passed and fusion.to_dict()["frames"] == 2 and fusion.to_dict()["soft_frames"] == 3
+    fusion.reset()
+    assert fusion.soft == 0
+
+
+def test_pad_refusal_says_when_every_frame_was_too_soft() -> None:
+    from terminal.session.binding import LiveFace
+    from terminal.session.settings import SessionConfig
+
+    class Live(PadBackend):
+        name = "live"
+
+        def score(self, image_rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+            return 0.99
+
+    face = observation_from_pixels(
+        np.random.default_rng(3).uniform(50, 150, (478, 3)).astype(np.float32), {}, np.eye(4)
+    )
+    bound = LiveFace(SessionConfig(), PadFusion(Live(), 0.9, min_sharpness=1.15), identity_min_cosine=0.5)
+    for i in range(6):
+        bound.offer(np.zeros((200, 200, 3), np.uint8), face, float(i), acting=False, done=False, sharpness=1.1)
+    why = bound.pad_reason()
+    assert why is not None and "sharp enough" in why and "6 too soft" in why
 
 
 def test_threshold_for_bpcer() -> None:
