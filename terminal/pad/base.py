@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,14 +39,24 @@ class PadFusion:
     """Scores up to ``frames`` gate-passing frames of one tracked face (one in ``every``) and fuses them (mean)."""
 
     def __init__(
-        self, backend: PadBackend, threshold: float, frames: int = 6, every: int = 3, min_sharpness: float = 0.0
+        self,
+        backend: PadBackend,
+        threshold: float,
+        frames: int = 6,
+        every: int = 3,
+        min_sharpness: float = 0.0,
+        soft_view: tuple[float, float] | None = None,
     ) -> None:
+        """``soft_view`` = (sharpness, threshold): when the scored frames' median sharpness is below that
+        sharpness, the fused score must also reach that (stricter) threshold."""
         self.backend = backend
         self.threshold = threshold
         self.max_frames = frames
         self.every = max(1, every)
         self.min_sharpness = min_sharpness
+        self.soft_view = soft_view
         self.scores: list[float] = []
+        self.sharpness: list[float] = []  # of the scored frames, where known
         self.soft = 0  # gate-passing frames too soft to score
         self._box = StableBox()
         self._offered = 0
@@ -65,11 +76,14 @@ class PadFusion:
         if self.full or (self._offered - 1) % self.every:
             return False
         self.scores.append(float(self.backend.score(image_rgb, box)))
+        if sharpness is not None:
+            self.sharpness.append(float(sharpness))
         return True
 
     def reset(self) -> None:
         """A new face: drop the scores and the box history."""
         self.scores.clear()
+        self.sharpness.clear()
         self._box.reset()
         self._offered = 0
         self.soft = 0
@@ -85,10 +99,26 @@ class PadFusion:
         return float(np.mean(self.scores)) if self.scores else None
 
     @property
+    def soft_scored(self) -> bool:
+        """True when the scored frames were mostly soft (median below the soft-view sharpness)."""
+        return self.soft_view is not None and bool(self.sharpness) and median(self.sharpness) < self.soft_view[0]
+
+    @property
+    def decision_threshold(self) -> float:
+        """The threshold the fused score must reach: the calibrated one, stricter for a soft view.
+
+        Defocus blurs away the screen texture the model looks for, so a soft replay scores higher than a sharp
+        one (a clip on a screen: 0.33 sharp, 0.93 at sigma 1.6, 0.975 at sigma 2); a live face stays near 1.0.
+        """
+        if self.soft_scored and self.soft_view is not None:
+            return max(self.threshold, self.soft_view[1])
+        return self.threshold
+
+    @property
     def passed(self) -> bool:
-        """True when at least one frame was scored and the fused score reaches the threshold."""
+        """True when at least one frame was scored and the fused score reaches the decision threshold."""
         s = self.score
-        return s is not None and s >= self.threshold
+        return s is not None and s >= self.decision_threshold
 
     def to_dict(self) -> dict[str, Any]:
         """The ``liveness.pad`` part of the result record: model, score, threshold, frames, passed."""
@@ -96,8 +126,9 @@ class PadFusion:
         return {
             "model": self.backend.name,
             "score": None if s is None else round(s, 4),
-            "threshold": round(self.threshold, 4),
+            "threshold": round(self.decision_threshold, 4),
             "frames": len(self.scores),
             "soft_frames": self.soft,
+            "soft_view": self.soft_scored,
             "passed": self.passed,
         }

@@ -37,4 +37,11 @@ def pad_fusion(cfg: Config, backend: PadBackend | None = None) -> PadFusion | No
         return None
     be = backend or load_pad_backend(cfg)
     threshold, _source = resolve_pad_threshold(cfg, be.name)
-    return PadFusion(be, threshold, frames=cfg.pad.frames, every=cfg.pad.every, min_sharpness=cfg.pad.min_sharpness)
+    return PadFusion(
+        be,
+        threshold,
+        frames=cfg.pad.frames,
+        every=cfg.pad.every,
+        min_sharpness=cfg.pad.min_sharpness,
+        soft_view=(cfg.pad.soft_view_sharpness, cfg.pad.soft_view_threshold),
+    )

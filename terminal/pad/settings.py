@@ -31,11 +31,20 @@ class PadConfig(Section):
         3, ge=1, le=30, description="score one passing frame in this many (spreads the cost and the views)"
     )
     min_sharpness: float = Field(
-        1.15,
+        1.10,
         ge=0,
         le=5,
         description="score only frames at least this sharp (the gate's BLURRY measure): defocus hides the screen "
         "texture PAD looks for (docs/liveness.md); 0 scores every gate-passing frame",
+    )
+    soft_view_sharpness: float = Field(
+        1.15, ge=0, le=5, description="scored frames with a median sharpness below this are a soft view"
+    )
+    soft_view_threshold: float = Field(
+        0.98,
+        ge=0,
+        le=1,
+        description="a soft view must reach this fused score (or the calibrated threshold, if higher)",
     )
     runtime: Literal["auto", "litert", "tflite"] = Field("auto", description="TFLite runtime of the PAD models")
     threads: int = Field(1, ge=1, le=8, description="interpreter threads per PAD model")

@@ -72,7 +72,8 @@ class LiveFace:
             return f"presentation attack check had no frame sharp enough to score ({self.pad.soft} too soft)"
         if score is None:
             return "presentation attack check had no frame to score"
-        return f"presentation attack suspected (PAD score {score:.3f} < {self.pad.threshold:.3f})"
+        soft = ", soft view" if self.pad.soft_scored else ""
+        return f"presentation attack suspected (PAD score {score:.3f} < {self.pad.decision_threshold:.3f}{soft})"
 
     def same_identity(self, matcher: Matcher, probe: np.ndarray) -> bool:
         """Do the challenge frames show the captured face? (embeds the two kept frames)"""

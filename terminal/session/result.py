@@ -92,6 +92,11 @@ class PadReport(WireModel):
     soft_frames: Count | None = Field(
         None, description="gate-passing frames too soft for PAD to score ([pad] min_sharpness); absent in older records"
     )
+    soft_view: bool | None = Field(
+        None,
+        description="the scored frames were mostly soft: the stricter [pad] soft_view_threshold applied "
+        "(`threshold` is the one used); absent in older records",
+    )
     passed: bool
 
 

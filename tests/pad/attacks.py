@@ -25,7 +25,7 @@ from tests.support.shared import data
 
 FPS = 24.0
 SECONDS = 7.5  # enough for the steady run plus the whole challenge window (6 s)
-DEFOCUS_SIGMA = 2.0  # screen_replay_defocused: the blur a hostile review found PAD scores as live (0.975)
+DEFOCUS_SIGMA = 1.6  # screen_replay_defocused: a blur PAD scores as live (0.93) and some frames keep sharpness >= 1.10
 BLINK_TIMES = (1.0, 2.5, 4.0, 5.5)
 
 
@@ -208,7 +208,7 @@ def screen_replay(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> l
 
 
 def screen_replay_defocused(ident: Identity, seed: int = 0, seconds: float = SECONDS) -> list[Frame]:
-    """The screen replay with the camera defocused (Gaussian, sigma 2 px): soft enough to hide the screen's texture
+    """The screen replay with the camera defocused (Gaussian, sigma 1.6 px): soft enough to hide the screen's texture
     from PAD, just sharp enough for some identities to pass the gate's BLURRY check (hostile review)."""
     return [
         dataclasses.replace(f, image=cv2.GaussianBlur(f.image, (0, 0), DEFOCUS_SIGMA))

@@ -62,10 +62,15 @@ def run(matcher: Matcher, still_finder: FaceFinder) -> Iterator[Callable[..., di
     gate.close()
 
 
+# Which identity each kind runs on: the sorted kinds as they were, later kinds appended (a new kind must not move
+# the others onto other people).
+KIND_ORDER = [k for k in sorted(ATTACKS) if k != "screen_replay_defocused"] + ["screen_replay_defocused"]
+
+
 @pytest.mark.parametrize("kind", sorted(ATTACKS))
 def test_attack_is_not_accepted(kind: str, run: Callable[..., dict[str, Any]]) -> None:
     ids = identities()
-    ident = ids[sorted(ATTACKS).index(kind) % len(ids)]
+    ident = ids[KIND_ORDER.index(kind) % len(ids)]
     rec = run(ident.name, ATTACKS[kind](ident, seed=1, seconds=SECONDS))
     live = rec["liveness"]
     assert rec["decision"] != "match", (kind, rec["reason_code"], live)
@@ -90,7 +95,7 @@ def test_attack_is_not_accepted(kind: str, run: Callable[..., dict[str, Any]]) -
 @pytest.mark.slow
 def test_defocused_replay_is_refused_for_every_identity(run: Callable[..., dict[str, Any]]) -> None:
     """Hostile review: the member's own clip on a screen, the camera defocused (sigma 2) so PAD saw no screen
-    texture and scored it live (0.975 on fsw_bernard3073_data2). PAD now scores only sharp frames."""
+    texture and scored it live (sigma 2: 0.975, sigma 1.6: 0.93 on fsw_bernard3073_data2). PAD now skips soft frames and asks more of a soft view."""
     for ident in identities():
         rec = run(ident.name, ATTACKS["screen_replay_defocused"](ident, seed=1, seconds=SECONDS))
         live = rec["liveness"]
@@ -104,7 +109,7 @@ def test_defocused_replay_is_refused_for_every_identity(run: Callable[..., dict[
 def test_attack_is_not_accepted_when_asked_to_blink_twice(kind: str, run: Callable[..., dict[str, Any]]) -> None:
     """The two kinds with real blinks, under a drawn plan of two blinks after a delay."""
     ids = identities()
-    ident = ids[sorted(ATTACKS).index(kind) % len(ids)]
+    ident = ids[KIND_ORDER.index(kind) % len(ids)]
     rec = run(ident.name, ATTACKS[kind](ident, seed=1, seconds=SECONDS), TWICE)
     assert rec["liveness"]["plan"] == ["blink", "blink"]
     assert rec["decision"] != "match", (kind, rec["reason_code"], rec["liveness"])

@@ -122,6 +122,7 @@ def test_fusion_scores_one_frame_in_n_and_decides() -> None:
         "threshold": 0.65,
         "frames": 2,
         "soft_frames": 0,
+        "soft_view": False,
         "passed": True,
     }
     fusion.reset()
@@ -148,6 +149,33 @@ def test_fusion_scores_no_frame_softer_than_min_sharpness() -> None:
     assert fusion.passed and fusion.to_dict()["frames"] == 2 and fusion.to_dict()["soft_frames"] == 3
     fusion.reset()
     assert fusion.soft == 0
+
+
+@pytest.mark.parametrize(
+    ("score", "sharpness", "passed", "threshold"),
+    [
+        (0.93, (1.12, 1.13, 1.16), False, 0.98),  # a soft view (median 1.13): the defocused replay's 0.93 fails
+        (0.99, (1.11, 1.12, 1.12), True, 0.98),  # a soft live camera still scores ~1.0
+        (0.93, (1.16, 1.17, 1.12), True, 0.9),  # a sharp view: the calibrated threshold
+    ],
+)
+def test_a_soft_view_must_look_more_clearly_live(
+    score: float, sharpness: tuple[float, ...], passed: bool, threshold: float
+) -> None:
+    class Fixed(PadBackend):
+        name = "fixed"
+
+        def score(self, image_rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+            return score
+
+    face = observation_from_pixels(
+        np.random.default_rng(4).uniform(50, 150, (478, 3)).astype(np.float32), {}, np.eye(4)
+    )
+    fusion = PadFusion(Fixed(), 0.9, frames=3, every=1, min_sharpness=1.10, soft_view=(1.15, 0.98))
+    for s in sharpness:
+        assert fusion.offer(np.zeros((100, 100, 3), np.uint8), face, sharpness=s)
+    assert fusion.passed is passed and fusion.decision_threshold == threshold
+    assert fusion.to_dict()["soft_view"] is (threshold == 0.98) and fusion.to_dict()["threshold"] == threshold
 
 
 def test_pad_refusal_says_when_every_frame_was_too_soft() -> None:
