@@ -184,6 +184,9 @@ class VerificationSession:
         ):
             self.best.clear()  # the next face may be someone else: never mix two people's frames
             self._capture_start = None
+            if self.cfg.liveness:  # nor keep their liveness or challenge frames (hostile review)
+                self.liveness = None
+                self.live_face.reset()
             self._go(State.SEARCHING, t)
         if self.state in (State.LIVENESS, State.CAPTURING) and self.cfg.liveness and self._track_broke(verdict, t):
             return

@@ -43,7 +43,14 @@ class SessionConfig(Section):
         (0.3, 1.2), description="[lo, hi]: the first prompt comes after a delay drawn from the CSPRNG in this range"
     )
     blink_gap_s: float = Field(
-        0.5, gt=0, le=3, description="blinks closer than this are one run; the run must hold exactly the asked number"
+        0.5, gt=0, le=3, description="after the asked blinks, this long with no closure (another one: prompt again)"
+    )
+    blink_run_s: float = Field(
+        1.2,
+        gt=0,
+        le=5,
+        description="while more blinks are asked, the next may follow the last reopening this late (people blink "
+        "twice 0.6-0.9 s apart); later, the run ended short: prompt again",
     )
     challenge_restarts: int = Field(
         2, ge=0, le=5, description="more or fewer blinks than asked prompt again this often, then LIVENESS_FAILED"

@@ -115,6 +115,9 @@ def test_exactly_the_asked_number_of_blinks() -> None:
     extra = BlinkChallenge(CFG, 0.0, count=1)
     status, t = run(extra, timeline(4.0, [1.0, 1.4]))  # a second blink 0.3 s after the asked one
     assert status == RESTART and t == pytest.approx(1.4, abs=0.04) and "more than 1" in str(extra.restart_reason)
+    for apart in (0.6, 0.7, 0.9):  # a member blinking twice at a normal pace (start to start; hostile review)
+        paced = BlinkChallenge(CFG, 0.0, count=2)
+        assert run(paced, timeline(4.0, [1.0, 1.0 + apart]))[0] == PASSED, apart
     few = BlinkChallenge(CFG, 0.0, count=2)
     status, _ = run(few, timeline(4.0, [1.0, 2.5]))  # two single blinks 1.5 s apart do not answer "twice"
     assert status == RESTART and "1 blink(s) where 2" in str(few.restart_reason)
