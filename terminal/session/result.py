@@ -131,7 +131,9 @@ class LivenessReport(WireModel):
         None, description="delay before the first prompt of each try (CSPRNG); absent when liveness never started"
     )
     restarts: Count | SkipJsonSchema[None] = Field(
-        None, description="prompts repeated after more or fewer blinks than asked; absent when liveness never started"
+        None,
+        description="answers with more or fewer blinks than asked (each prompted again, except one that ended the "
+        "challenge after challenge_restarts re-prompts); absent when liveness never started",
     )
     pad: PadReport | None
     identity: IdentityReport | None
