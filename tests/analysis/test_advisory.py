@@ -15,6 +15,7 @@ from terminal.analysis.settings import QualityConfig
 from terminal.config.loader import load_config
 from terminal.errors import ConfigError
 from tests.analysis.conftest import RESEARCH_SKIP, quality_image, shared_image
+from tests.support.faces import flat_face
 
 
 def rotate(img: np.ndarray, deg: float) -> np.ndarray:
@@ -170,16 +171,7 @@ def test_a_second_persons_face_held_inside_the_face_still_counts(landmarker: Fac
 
 
 def _face(box: tuple[float, float, float, float], eyes: float = 30.0) -> FaceObservation:
-    return FaceObservation(
-        landmarks=np.zeros((478, 3), np.float32),
-        blendshapes={},
-        matrix=np.eye(4),
-        bbox=box,
-        yaw=0.0,
-        pitch=0.0,
-        roll=0.0,
-        inter_eye_px=eyes,
-    )
+    return flat_face(bbox=box, inter_eye_px=eyes)
 
 
 def test_count_faces_drops_only_small_nested_boxes_on_stills() -> None:

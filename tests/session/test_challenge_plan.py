@@ -6,7 +6,6 @@ import random
 import secrets
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from terminal.analysis import codes as C
@@ -15,22 +14,14 @@ from terminal.session.blink import BlinkChallenge
 from terminal.session.liveness import FAILED, PASSED, RESTART, RUNNING, LivenessCheck
 from terminal.session.plan import challenge_plan, plan_rng, prompt_delay, steps
 from terminal.session.settings import SessionConfig
+from tests.support.faces import flat_face
 
 FPS = 30.0
 
 
 def face(blink: float) -> FaceObservation:
     """A FaceObservation with both eyeBlink scores at ``blink`` (landmarks irrelevant: passive off)."""
-    return FaceObservation(
-        landmarks=np.zeros((478, 3), np.float32),
-        blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
-        matrix=np.eye(4),
-        bbox=(0, 0, 1, 1),
-        yaw=0.0,
-        pitch=0.0,
-        roll=0.0,
-        inter_eye_px=60.0,
-    )
+    return flat_face(blink)
 
 
 def timeline(seconds: float, blinks: list[float], shut_s: float = 0.1) -> list[tuple[float, float]]:

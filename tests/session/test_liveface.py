@@ -137,20 +137,8 @@ def test_parallax_separates_a_turning_head_from_a_turning_plane() -> None:
 
 
 def test_blink_before_the_response_window_is_not_an_answer() -> None:
-    from terminal.analysis.landmarker import FaceObservation as F
     from terminal.session.liveness import PASSED, RUNNING, BlinkChallenge
-
-    def f(blink: float) -> F:
-        return F(
-            landmarks=np.zeros((478, 3), np.float32),
-            blendshapes={"eyeBlinkLeft": blink, "eyeBlinkRight": blink},
-            matrix=np.eye(4),
-            bbox=(0, 0, 1, 1),
-            yaw=0.0,
-            pitch=0.0,
-            roll=0.0,
-            inter_eye_px=60.0,
-        )
+    from tests.support.faces import flat_face as f
 
     cfg = SessionConfig(response_min_s=0.3)
     early = BlinkChallenge(cfg, 0.0)  # a blink 0.1 s after the prompt: a prepared video, not an answer
